@@ -1,0 +1,301 @@
+"""`DriftEnv`: the base of the domain envs, and what it shares with the `NonStationary` wrapper.
+
+The seeding contract (design.md): ``reset(seed=s)`` derives independent streams with
+``numpy.random.SeedSequence(s).spawn(...)`` — world generation, the timeline, the perturbations'
+own draws, dynamics noise and probes. The timeline depends only on (schedule, seed, horizon).
+
+Step semantics: at step ``t`` the events the timeline holds for ``t`` fire first; then the
+action acts on the changed world; then reward and observation. Episodes truncate at ``horizon``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any, ClassVar, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import InvalidAction, ResetNeeded
+
+from driftgym.perturbations import (
+    Playback,
+    PerturbationError,
+    Schedule,
+    Timeline,
+    as_schedule,
+    canonical_json,
+    digest_of,
+)
+
+__all__ = ["DriftEnv", "Streams", "VISIBILITIES", "World", "seed_streams"]
+
+VISIBILITIES = ("hidden", "flag", "magnitude", "full")
+
+
+class Streams(NamedTuple):
+    """The independent random streams of one episode."""
+
+    world: np.random.Generator
+    timeline: np.random.SeedSequence
+    perturbation: np.random.Generator
+    dynamics: np.random.Generator
+    probes: np.random.SeedSequence
+
+
+def seed_streams(seed: int | None, fallback: np.random.Generator) -> Streams:
+    """Streams from ``seed``; with ``None``, from one draw of ``fallback`` (Gymnasium's rule)."""
+    entropy = seed if seed is not None else int(fallback.integers(0, 2**63))
+    world, timeline, perturbation, dynamics, probes = np.random.SeedSequence(entropy).spawn(5)
+    return Streams(
+        np.random.default_rng(world),
+        timeline,
+        np.random.default_rng(perturbation),
+        np.random.default_rng(dynamics),
+        probes,
+    )
+
+
+def check_visibility(visibility: str) -> str:
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)} (got {visibility!r})")
+    return visibility
+
+
+def check_horizon(horizon: Any) -> int:
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon must be a whole number >= 1 (got {horizon!r})")
+    return int(horizon)
+
+
+class World:
+    """Ground truth of an environment, separate from the Gymnasium env class.
+
+    A world is snapshotted as plain JSON-able data (``state_dict``), digested (sha256 of its
+    canonical JSON), diffed, copied, and asked for **facts**: a flat ``fact key -> value``
+    mapping that world-model accuracy is scored on. Subclasses implement ``state_dict`` and
+    ``facts`` and offer the public mutation methods their perturbation kinds call.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def state_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def facts(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def digest(self) -> str:
+        return digest_of(self.state_dict())
+
+    def copy(self) -> World:
+        return copy.deepcopy(self)
+
+    def diff(self, other: World) -> dict[str, tuple[Any, Any]]:
+        """Fact key -> (this world's value, the other's) for every fact that differs."""
+        mine, theirs = self.facts(), other.facts()
+        keys = sorted(set(mine) | set(theirs))
+        return {k: (mine.get(k), theirs.get(k)) for k in keys if mine.get(k) != theirs.get(k)}
+
+
+class TimelineSource:
+    """Compiles a schedule per episode, compiling a seed-independent one only once per horizon."""
+
+    def __init__(self) -> None:
+        self._cached: tuple[Schedule, int, Timeline] | None = None
+
+    def timeline(self, schedule: Schedule, seed: np.random.SeedSequence, horizon: int) -> Timeline:
+        cached = self._cached
+        if cached is not None and cached[0] is schedule and cached[1] == horizon:
+            return cached[2]
+        timeline = schedule.compile(seed, horizon)
+        if not schedule.random:
+            self._cached = (schedule, horizon, timeline)
+        return timeline
+
+
+def check_schedule(schedule: Any, world_kind: str, env_name: str, default: Any = None) -> Schedule:
+    """A Schedule whose every kind acts on ``world_kind`` (or on any world)."""
+    schedule = as_schedule(schedule, default)
+    from driftgym.perturbations import kind_names
+
+    for perturbation in schedule.perturbations():
+        if perturbation.world not in (world_kind, "any"):
+            accepted = kind_names(world_kind) + kind_names("any")
+            raise PerturbationError(
+                f"schedule: kind {perturbation.kind!r} acts on {perturbation.world} worlds; "
+                f"{env_name} accepts: {', '.join(accepted)}"
+            )
+    return schedule
+
+
+def notice_spaces(visibility: str) -> dict[str, spaces.Box]:
+    """The observation entries that tell the agent a change happened, per visibility."""
+    entries: dict[str, spaces.Box] = {}
+    if visibility != "hidden":
+        entries["changed"] = spaces.Box(0.0, 1.0, (1,), np.float32)
+    if visibility in ("magnitude", "full"):
+        entries["magnitude"] = spaces.Box(0.0, np.inf, (1,), np.float32)
+    return entries
+
+
+def step_events(playback: Playback, fired: int) -> list[dict[str, Any]]:
+    return [playback.event_log[i].to_dict() for i in range(len(playback.records) - fired, len(playback.records))]
+
+
+class DriftEnv(gym.Env):
+    """Base class of the domain envs: a world, a seeded timeline and the agent's own view.
+
+    A subclass sets ``world_kind``, ``default_schedule`` (wire format) and ``default_horizon``,
+    builds ``action_space`` and ``observation_space`` in ``__init__`` (after calling this one),
+    and implements:
+
+    - ``_build_world(rng) -> World``: generate the world from the world stream;
+    - ``_reset_view() -> (observation, info)``: forget what the agent learned; first observation;
+    - ``_act(action) -> (reward, terminated, info)``: the action on the (already perturbed) world;
+    - ``_observe() -> observation``: the agent's view now (a fresh dict of fresh arrays);
+    - ``_render_ansi() -> str``.
+
+    The base fires the timeline, checks the action, truncates at ``horizon``, puts the change
+    notice into the observation (``self.notice``, a dict of arrays to merge) and the step's
+    events into ``info["events"]`` under ``visibility="full"``.
+
+    Handles for evaluation (reached with ``env.get_wrapper_attr(name)`` through wrappers, or on
+    ``env.unwrapped``): ``world``, ``timeline``, ``event_log``, ``facts()``, ``world_digest()``,
+    ``planning_copy(mode)``.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    world_kind: ClassVar[str] = ""
+    default_schedule: ClassVar[Sequence[dict[str, Any]]] = ()
+    default_horizon: ClassVar[int] = 200
+
+    def __init__(
+        self,
+        schedule: Schedule | Sequence[dict[str, Any]] | None = None,
+        horizon: int | None = None,
+        visibility: str = "hidden",
+        render_mode: str | None = None,
+    ) -> None:
+        self.horizon = check_horizon(self.default_horizon if horizon is None else horizon)
+        self.visibility = check_visibility(visibility)
+        self.schedule = self._check_schedule(schedule, self.default_schedule)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None (got {render_mode!r})")
+        self.render_mode = render_mode
+        self.world: World | None = None
+        self.streams: Streams | None = None
+        self._initial_world: World | None = None
+        self._playback: Playback | None = None
+        self._timelines = TimelineSource()
+        self._t = -1
+        self._fired = 0
+
+    # ----- the Gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        schedule = self.schedule
+        if options and "schedule" in options:
+            schedule = self._check_schedule(options["schedule"], None)
+        self.streams = seed_streams(seed, self.np_random)
+        self.world = self._build_world(self.streams.world)
+        self._initial_world = self.world.copy()
+        timeline = self._timelines.timeline(schedule, self.streams.timeline, self.horizon)
+        self._playback = Playback(timeline, self.streams.perturbation)
+        self._t = 0
+        self._fired = 0
+        return self._reset_view()
+
+    def step(self, action: Any):
+        if self._t < 0:
+            raise ResetNeeded("Cannot call env.step() before calling env.reset()")
+        if not self.action_space.contains(action):
+            raise InvalidAction(f"action {action!r} is not in the action space {self.action_space}")
+        self._fired = self._playback.fire(self.world, self._t)
+        reward, terminated, info = self._act(action)
+        self._t += 1
+        truncated = self._t >= self.horizon
+        if self.visibility == "full":
+            info["events"] = step_events(self._playback, self._fired)
+        return self._observe(), float(reward), bool(terminated), truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self._render_ansi()
+        return None
+
+    # ----- evaluation handles
+    @property
+    def timeline(self) -> Timeline:
+        return self._require_reset()._playback.timeline
+
+    @property
+    def event_log(self):
+        return self._require_reset()._playback.event_log
+
+    @property
+    def step_index(self) -> int:
+        """Steps taken in this episode (the index of the next step's events)."""
+        return self._t
+
+    def facts(self) -> dict[str, Any]:
+        return self._require_reset().world.facts()
+
+    def world_digest(self) -> str:
+        return self._require_reset().world.digest()
+
+    def planning_copy(self, mode: str = "current", perturb: bool = False) -> DriftEnv:
+        """A copy for planners: the world as first built (``"initial"``) or as now (``"current"``).
+
+        Nothing the copy does touches this env. No perturbation fires inside it unless
+        ``perturb=True`` (then it follows this episode's timeline from the current step on).
+        """
+        if mode not in ("initial", "current"):
+            raise ValueError(f"planning_copy mode must be 'initial' or 'current' (got {mode!r})")
+        self._require_reset()
+        twin = copy.deepcopy(self)
+        if mode == "initial":
+            twin.world = self._initial_world.copy()
+        if not perturb:
+            twin._playback = Playback(Timeline([], self.horizon), np.random.default_rng(0))
+        return twin
+
+    # ----- the change notice, for subclasses' observations
+    @property
+    def notice(self) -> dict[str, np.ndarray]:
+        """``changed`` (and ``magnitude``) of the last step, per visibility: fresh arrays."""
+        if self.visibility == "hidden":
+            return {}
+        entries = {"changed": np.array([1.0 if self._fired else 0.0], np.float32)}
+        if self.visibility != "flag":
+            entries["magnitude"] = np.array([self._playback.magnitude(self._fired)], np.float32)
+        return entries
+
+    def notice_spaces(self) -> dict[str, spaces.Box]:
+        return notice_spaces(self.visibility)
+
+    # ----- helpers
+    def _check_schedule(self, schedule: Any, default: Any) -> Schedule:
+        return check_schedule(schedule, self.world_kind, type(self).__name__, default)
+
+    def _require_reset(self) -> DriftEnv:
+        if self._t < 0:
+            raise ResetNeeded(f"{type(self).__name__} has no episode yet: call env.reset() first")
+        return self
+
+    # ----- what a subclass implements
+    def _build_world(self, rng: np.random.Generator) -> World:
+        raise NotImplementedError
+
+    def _reset_view(self) -> tuple[Any, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _act(self, action: Any) -> tuple[float, bool, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _observe(self) -> Any:
+        raise NotImplementedError
+
+    def _render_ansi(self) -> str:
+        return canonical_json(self.world.state_dict()) if self.world is not None else ""
