@@ -14,6 +14,9 @@ ENV_IDS = {
     "driftgym/MountainCarContinuous-v0": "driftgym.envs.classic:mountain_car_continuous",
     "driftgym/Pendulum-v1": "driftgym.envs.classic:pendulum",
     "driftgym/Acrobot-v1": "driftgym.envs.classic:acrobot",
+    "driftgym/FileSystem-v0": "driftgym.envs.files:FileSystemEnv",
+    "driftgym/HttpApi-v0": "driftgym.envs.api:HttpApiEnv",
+    "driftgym/Services-v0": "driftgym.envs.services:ServicesEnv",
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -20,6 +20,7 @@ from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 
 from driftgym.perturbations import (
+    PerturbationStream,
     Playback,
     PerturbationError,
     Schedule,
@@ -34,27 +35,33 @@ __all__ = ["DriftEnv", "Streams", "VISIBILITIES", "World", "seed_streams"]
 VISIBILITIES = ("hidden", "flag", "magnitude", "full")
 
 
-class Streams(NamedTuple):
-    """The independent random streams of one episode."""
+class Streams:
+    """The independent random streams of one episode, children of ``SeedSequence(entropy)``.
 
-    world: np.random.Generator
-    timeline: np.random.SeedSequence
-    perturbation: np.random.Generator
-    dynamics: np.random.Generator
-    probes: np.random.SeedSequence
+    Child ``i`` is ``SeedSequence(entropy).spawn(5)[i]``: 0 world generation, 1 the timeline,
+    2 the perturbations' own draws, 3 dynamics noise, 4 probes. Each is made when first asked.
+    """
+
+    NAMES = ("world", "timeline", "perturbation", "dynamics", "probes")
+
+    def __init__(self, entropy: int) -> None:
+        self.entropy = entropy
+
+    def seed_sequence(self, name: str) -> np.random.SeedSequence:
+        return np.random.SeedSequence(self.entropy, spawn_key=(self.NAMES.index(name),))
+
+    def generator(self, name: str) -> np.random.Generator:
+        return np.random.default_rng(self.seed_sequence(name))
+
+    def perturbation_stream(self) -> PerturbationStream:
+        return PerturbationStream(self.entropy, (self.NAMES.index("perturbation"),))
 
 
 def seed_streams(seed: int | None, fallback: np.random.Generator) -> Streams:
     """Streams from ``seed``; with ``None``, from one draw of ``fallback`` (Gymnasium's rule)."""
-    entropy = seed if seed is not None else int(fallback.integers(0, 2**63))
-    world, timeline, perturbation, dynamics, probes = np.random.SeedSequence(entropy).spawn(5)
-    return Streams(
-        np.random.default_rng(world),
-        timeline,
-        np.random.default_rng(perturbation),
-        np.random.default_rng(dynamics),
-        probes,
-    )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be a non-negative whole number or None (got {seed!r})")
+    return Streams(int(seed) if seed is not None else int(fallback.bit_generator.random_raw()))
 
 
 def check_visibility(visibility: str) -> str:
@@ -89,6 +96,9 @@ class World:
     def digest(self) -> str:
         return digest_of(self.state_dict())
 
+    def settle(self) -> None:
+        """Called once after a step's perturbations: recompute derived quantities (if any)."""
+
     def copy(self) -> World:
         return copy.deepcopy(self)
 
@@ -97,22 +107,6 @@ class World:
         mine, theirs = self.facts(), other.facts()
         keys = sorted(set(mine) | set(theirs))
         return {k: (mine.get(k), theirs.get(k)) for k in keys if mine.get(k) != theirs.get(k)}
-
-
-class TimelineSource:
-    """Compiles a schedule per episode, compiling a seed-independent one only once per horizon."""
-
-    def __init__(self) -> None:
-        self._cached: tuple[Schedule, int, Timeline] | None = None
-
-    def timeline(self, schedule: Schedule, seed: np.random.SeedSequence, horizon: int) -> Timeline:
-        cached = self._cached
-        if cached is not None and cached[0] is schedule and cached[1] == horizon:
-            return cached[2]
-        timeline = schedule.compile(seed, horizon)
-        if not schedule.random:
-            self._cached = (schedule, horizon, timeline)
-        return timeline
 
 
 def check_schedule(schedule: Any, world_kind: str, env_name: str, default: Any = None) -> Schedule:
@@ -151,7 +145,8 @@ class DriftEnv(gym.Env):
     builds ``action_space`` and ``observation_space`` in ``__init__`` (after calling this one),
     and implements:
 
-    - ``_build_world(rng) -> World``: generate the world from the world stream;
+    - ``_build_world(rng) -> World``: generate the world from the world stream
+      (``self.dynamics_rng`` is the episode's dynamics-noise stream; ``self.streams`` has the rest);
     - ``_reset_view() -> (observation, info)``: forget what the agent learned; first observation;
     - ``_act(action) -> (reward, terminated, info)``: the action on the (already perturbed) world;
     - ``_observe() -> observation``: the agent's view now (a fresh dict of fresh arrays);
@@ -188,7 +183,7 @@ class DriftEnv(gym.Env):
         self.streams: Streams | None = None
         self._initial_world: World | None = None
         self._playback: Playback | None = None
-        self._timelines = TimelineSource()
+        self.dynamics_rng: np.random.Generator | None = None
         self._t = -1
         self._fired = 0
 
@@ -199,10 +194,11 @@ class DriftEnv(gym.Env):
         if options and "schedule" in options:
             schedule = self._check_schedule(options["schedule"], None)
         self.streams = seed_streams(seed, self.np_random)
-        self.world = self._build_world(self.streams.world)
+        self.world = self._build_world(self.streams.generator("world"))
         self._initial_world = self.world.copy()
-        timeline = self._timelines.timeline(schedule, self.streams.timeline, self.horizon)
-        self._playback = Playback(timeline, self.streams.perturbation)
+        self.dynamics_rng = self.streams.generator("dynamics")
+        timeline = schedule.compile(self.streams.seed_sequence("timeline"), self.horizon)
+        self._playback = Playback(timeline, self.streams.perturbation_stream())
         self._t = 0
         self._fired = 0
         return self._reset_view()
@@ -258,7 +254,7 @@ class DriftEnv(gym.Env):
         if mode == "initial":
             twin.world = self._initial_world.copy()
         if not perturb:
-            twin._playback = Playback(Timeline([], self.horizon), np.random.default_rng(0))
+            twin._playback = Playback(Timeline([], self.horizon), PerturbationStream(0))  # never drawn
         return twin
 
     # ----- the change notice, for subclasses' observations

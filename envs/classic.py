@@ -27,7 +27,6 @@ from gymnasium.error import ResetNeeded
 from gymnasium.utils import RecordConstructorArgs
 
 from driftgym.envs.base import (
-    TimelineSource,
     World,
     check_horizon,
     check_schedule,
@@ -88,7 +87,10 @@ class ParamWorld(World):
         return getattr(self.env, name)
 
     def set_param(self, name: str, value: float) -> None:
+        """Set a parameter; derived quantities follow at ``settle()`` (once per step)."""
         setattr(self.env, name, value)
+
+    def settle(self) -> None:
         if self.derive is not None:
             self.derive(self.env)
 
@@ -101,8 +103,7 @@ class ParamWorld(World):
     def load(self, values: dict[str, float]) -> None:
         for name, value in values.items():
             setattr(self.env, name, value)
-        if self.derive is not None:
-            self.derive(self.env)
+        self.settle()
 
     def state_dict(self) -> dict[str, Any]:
         state = getattr(self.env, "state", None)
@@ -171,7 +172,6 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
         self.visibility = check_visibility(visibility)
         self.persist = bool(persist)
         self.schedule = self._check_schedule(schedule)
-        self._timelines = TimelineSource()
         self._seeder = np.random.default_rng()
         self._playback: Playback | None = None
         self._plan: list = []
@@ -196,15 +196,16 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
             schedule = self._check_schedule(options["schedule"])
         if seed is not None:
             self._seeder = np.random.default_rng(seed)
-        if self._playback is not None:
-            self._playback.close(self.world)
-        if not self.persist:
-            self.world.load(self.world.built)
+        world = self.world
+        if self._playback is not None and self._playback.records:
+            self._playback.close(world)
+            if not self.persist:
+                world.load(world.built)
         obs, info = self.env.reset(seed=seed, options=options)
-        self.world.initial = self.world.values()
+        world.initial = world.values() if self.persist else world.built
         streams = seed_streams(seed, self._seeder)
-        timeline = self._timelines.timeline(schedule, streams.timeline, self.horizon)
-        self._playback = Playback(timeline, streams.perturbation)
+        timeline = schedule.compile(streams.seed_sequence("timeline") if schedule.random else None, self.horizon)
+        self._playback = Playback(timeline, streams.perturbation_stream())
         self._plan = timeline.plan()
         self._t = 0
         if self._notice:
@@ -215,7 +216,7 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
         t = self._t
         if t < 0:
             raise ResetNeeded("Cannot call env.step() before calling env.reset()")
-        fired = self._playback.fire(self.world, t) if t < self.horizon and self._plan[t] else 0
+        fired = self._playback.fire(self.world, t) if t < len(self._plan) and self._plan[t] else 0
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._t = t + 1
         if t + 1 >= self.horizon:

@@ -18,6 +18,7 @@ from driftgym.perturbations.core import (
     perturbation_from_dict,
     pick_sorted,
     register_kind,
+    suggest,
 )
 from driftgym.perturbations.params import (
     DecayParam,
@@ -45,7 +46,7 @@ from driftgym.perturbations.schedules import (
     as_schedule,
     schedule_from_wire,
 )
-from driftgym.perturbations.timeline import EventLog, Playback, Timeline, TimelineEntry
+from driftgym.perturbations.timeline import EventLog, Playback, PerturbationStream, Timeline, TimelineEntry
 
 __all__ = [
     "At",
@@ -63,6 +64,7 @@ __all__ = [
     "Perturbation",
     "PerturbationError",
     "Playback",
+    "PerturbationStream",
     "Poisson",
     "PolynomialParam",
     "Ramp",
@@ -85,4 +87,5 @@ __all__ = [
     "pick_sorted",
     "register_kind",
     "schedule_from_wire",
+    "suggest",
 ]

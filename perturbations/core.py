@@ -36,6 +36,7 @@ __all__ = [
     "perturbation_from_dict",
     "pick_sorted",
     "register_kind",
+    "suggest",
 ]
 
 
@@ -174,7 +175,8 @@ class Perturbation:
       ``"api"``, ``"services"``); ``target_field``: the field naming its target, when an omitted
       target is drawn from the seed (it is then resolved against a sorted order at apply time
       through the ``pick`` number); ``transient``: whether it reverts by itself after its
-      ``duration`` field; ``summary``: one line for ``driftgym list``.
+      ``duration`` field; ``draws``: whether ``change`` draws from the perturbation stream;
+      ``summary``: one line for ``driftgym list``.
 
     A kind implements ``change(world, rng, step) -> (target, before, after)`` and, when it can be
     undone, ``revert(world, target, before, step) -> (target, before, after)``. ``rng`` is the
@@ -186,6 +188,7 @@ class Perturbation:
     world: ClassVar[str] = ""
     target_field: ClassVar[str | None] = None
     transient: ClassVar[bool] = False
+    draws: ClassVar[bool] = False
     summary: ClassVar[str] = ""
 
     # ----- what a kind implements
@@ -204,9 +207,7 @@ class Perturbation:
     @property
     def random(self) -> bool:
         """Whether compiling needs the seed: a random parameter or a target left to the draw."""
-        if self._target_undrawn():
-            return True
-        return any(isinstance(getattr(self, f.name), RandomValue) for f in dataclasses.fields(self))
+        return self.__dict__["_random"]
 
     def _target_undrawn(self) -> bool:
         field = self.target_field
@@ -221,14 +222,19 @@ class Perturbation:
 
     def resolve(self, rng: np.random.Generator) -> Perturbation:
         """This perturbation with every random parameter drawn (and an omitted target picked)."""
-        changes: dict[str, Any] = {}
+        if not self.random:
+            return self
+        hints = _hints(type(self))
+        resolved = object.__new__(type(self))
+        resolved.__dict__.update(self.__dict__)
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, RandomValue):
-                changes[f.name] = _coerce(self.kind, f.name, _hints(type(self))[f.name], value.draw(rng), False)
+                resolved.__dict__[f.name] = _coerce(self.kind, f.name, hints[f.name], value.draw(rng), False)
         if self._target_undrawn():
-            changes["pick"] = float(rng.random())
-        return dataclasses.replace(self, **changes) if changes else self
+            resolved.__dict__["pick"] = float(rng.random())
+        resolved.__dict__["_random"] = False
+        return resolved
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
@@ -259,13 +265,15 @@ class Perturbation:
     def __post_init__(self) -> None:
         hints = _hints(type(self))
         for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, dict) and set(value) <= set(_RANDOM_FORMS) and value:
-                value = RandomValue.from_wire(value, f"{self.kind}.{f.name}")
+            given = value = getattr(self, f.name)
+            if isinstance(value, dict) and value and set(value) <= set(_RANDOM_FORMS):
+                value = RandomValue.from_wire(value, f.name)
             coerced = _coerce(self.kind, f.name, hints[f.name], value, True)
-            if coerced is not value:
+            if coerced is not given:
                 object.__setattr__(self, f.name, coerced)
         self.validate()
+        undrawn = any(isinstance(getattr(self, f.name), RandomValue) for f in dataclasses.fields(self))
+        object.__setattr__(self, "_random", undrawn or self._target_undrawn())
 
     def validate(self) -> None:
         """Cross-parameter checks of a kind (e.g. ``min <= max``); raise PerturbationError."""

@@ -1,8 +1,9 @@
 """Parameter kinds: drift the physical parameters of an env (gravity, masses, lengths, forces).
 
 They act on a *parameter world* (``world = "params"``) through three methods:
-``get_param(name)``, ``set_param(name, value)`` (which keeps derived quantities consistent) and
-``initial_param(name)`` (the value at the start of the episode, the base of time-shaped drifts).
+``get_param(name)``, ``set_param(name, value)`` and ``initial_param(name)`` (the value at the start
+of the episode, the base of time-shaped drifts). The world recomputes derived quantities once per
+step, in ``settle()``, after all of the step's perturbations.
 
 ========================  =====================================================================
 kind                      value after a firing at step ``t`` (``x`` now, ``x0`` at episode start)
@@ -30,8 +31,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
-
-import numpy as np
 
 from driftgym.perturbations.core import Perturbation, PerturbationError, register_kind
 
@@ -256,6 +255,7 @@ class ListParam(ParamKind):
 @dataclass(frozen=True)
 class RandomWalkParam(ParamKind):
     kind = "random_walk_param"
+    draws = True
     summary = "seeded random walk; drift adds a trend, reversion pulls towards mean (Ornstein-Uhlenbeck)"
     param: str
     sigma: float
@@ -270,11 +270,12 @@ class RandomWalkParam(ParamKind):
         if self.sigma < 0:
             raise PerturbationError(f"sigma: random_walk_param needs sigma >= 0 (got {self.sigma})")
 
-    def change(self, world, rng: np.random.Generator, step):
+    def change(self, world, rng, step):
         x = world.get_param(self.param)
         mean = world.initial_param(self.param) if self.mean is None else self.mean
-        noise = float(rng.standard_normal())
-        return self._set(world, x + self.drift + self.reversion * (mean - x) + self.sigma * noise)
+        after = clip(x + self.drift + self.reversion * (mean - x) + self.sigma * rng.standard_normal(), self.min, self.max)
+        world.set_param(self.param, after)
+        return self.param, x, after
 
 
 @register_kind

@@ -133,7 +133,11 @@ def _seed_sequence(seed: Seed) -> np.random.SeedSequence:
 
 
 class Schedule:
-    """Base of all schedules. Subclasses implement ``steps`` (and may override ``_entries``)."""
+    """Base of all schedules. Subclasses implement ``steps`` and ``_when``.
+
+    ``compile`` keeps the seed-independent part of a schedule compiled once per horizon and
+    draws only the random part per call: that is what makes a ``reset`` cheap.
+    """
 
     perturbation: Source
 
@@ -141,15 +145,42 @@ class Schedule:
         """The timeline of one episode: every firing in ``[0, horizon)`` with parameters drawn."""
         if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
             raise PerturbationError(f"horizon must be a whole number >= 1 (got {horizon!r})")
-        return Timeline(self._entries(_seed_sequence(seed), horizon), horizon)
+        static = self._static(horizon)
+        if not self.random:
+            return static
+        return static.with_entries(self._random_entries(_seed_sequence(seed), horizon))
 
-    def _entries(self, seq: np.random.SeedSequence, horizon: int) -> list[TimelineEntry]:
-        rng = np.random.default_rng(seq)
-        source = self.perturbation
+    def _parts(self) -> tuple[Schedule, ...]:
+        return (self,)
+
+    def _static(self, horizon: int) -> Timeline:
+        cache = self.__dict__.setdefault("_static_cache", {})
+        if horizon not in cache:
+            entries = []
+            for source, part in enumerate(self._parts()):
+                if not part.random:
+                    entries.extend(part._entries(np.random.default_rng(0), horizon, source))
+            cache[horizon] = Timeline(entries, horizon)
+        return cache[horizon]
+
+    def _random_entries(self, seq: np.random.SeedSequence, horizon: int) -> list[TimelineEntry]:
+        parts = self._parts()
+        entries: list[TimelineEntry] = []
+        children = seq.spawn(len(parts)) if len(parts) > 1 else [seq]
+        for source, (part, child) in enumerate(zip(parts, children)):
+            if part.random:
+                entries.extend(part._entries(np.random.default_rng(child), horizon, source))
+        return entries
+
+    def _entries(self, rng: np.random.Generator, horizon: int, source: int) -> list[TimelineEntry]:
+        perturbation = self.perturbation
+        if not perturbation.random:
+            duration = self._duration(perturbation)
+            return [TimelineEntry(step, perturbation, duration, source) for step in self.steps(rng, horizon)]
         entries = []
         for step in self.steps(rng, horizon):
-            perturbation = source.resolve(rng) if source.random else source
-            entries.append(TimelineEntry(step, perturbation, self._duration(perturbation)))
+            resolved = perturbation.resolve(rng)
+            entries.append(TimelineEntry(step, resolved, self._duration(resolved), source))
         return entries
 
     def _duration(self, perturbation: Perturbation) -> int | None:
@@ -163,6 +194,11 @@ class Schedule:
     def random(self) -> bool:
         """Whether the timeline depends on the seed (else it is compiled once and reused)."""
         return self.perturbation.random
+
+    @property
+    def draws(self) -> bool:
+        """Whether a kind of this schedule draws from the perturbation stream when it fires."""
+        return any(p.draws for p in self.perturbations())
 
     def perturbations(self) -> list[Perturbation]:
         return _perturbations_of(self.perturbation)
@@ -367,11 +403,8 @@ class Union(Schedule):
             flat.extend(s.schedules if isinstance(s, Union) else (s,))
         object.__setattr__(self, "schedules", tuple(flat))
 
-    def _entries(self, seq: np.random.SeedSequence, horizon: int) -> list[TimelineEntry]:
-        entries: list[TimelineEntry] = []
-        for schedule, child in zip(self.schedules, seq.spawn(len(self.schedules))):
-            entries.extend(schedule._entries(child, horizon))
-        return entries
+    def _parts(self) -> tuple[Schedule, ...]:
+        return self.schedules
 
     @property
     def random(self) -> bool:
