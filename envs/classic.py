@@ -194,6 +194,7 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
         schedule = self.schedule
         if options and "schedule" in options:
             schedule = self._check_schedule(options["schedule"])
+        streams = seed_streams(seed, self._seeder)
         if seed is not None:
             self._seeder = np.random.default_rng(seed)
         world = self.world
@@ -203,7 +204,6 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
                 world.load(world.built)
         obs, info = self.env.reset(seed=seed, options=options)
         world.initial = world.values() if self.persist else world.built
-        streams = seed_streams(seed, self._seeder)
         timeline = schedule.compile(streams.seed_sequence("timeline") if schedule.random else None, self.horizon)
         self._playback = Playback(timeline, streams.perturbation_stream())
         self._plan = timeline.plan()
@@ -283,7 +283,7 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
         return twin
 
 
-def drifting(base: Callable[..., gym.Env], default_schedule: list[dict[str, Any]], horizon: int, doc: str):
+def drifting(env_id: str, base: Callable[..., gym.Env], default_schedule: list[dict[str, Any]], horizon: int, doc: str):
     """An entry point for ``gym.make``: the bare env wrapped in NonStationary with a default schedule."""
 
     def make(
@@ -294,8 +294,10 @@ def drifting(base: Callable[..., gym.Env], default_schedule: list[dict[str, Any]
         render_mode: str | None = None,
         **kwargs: Any,
     ) -> NonStationary:
+        inner = base(render_mode=render_mode, **kwargs)
+        inner.spec = gym.spec(env_id)  # so errors name the id; gym.make sets the final spec
         env = NonStationary(
-            base(render_mode=render_mode, **kwargs),
+            inner,
             default_schedule if schedule is None else schedule,
             horizon=horizon,
             visibility=visibility,
@@ -336,6 +338,7 @@ ACROBOT_SCHEDULE = [
 ]
 
 cartpole = drifting(
+    "driftgym/CartPole-v1",
     CartPoleEnv,
     CARTPOLE_SCHEDULE,
     500,
@@ -350,6 +353,7 @@ cartpole = drifting(
     """,
 )
 mountain_car = drifting(
+    "driftgym/MountainCar-v0",
     MountainCarEnv,
     MOUNTAIN_CAR_SCHEDULE,
     200,
@@ -361,6 +365,7 @@ mountain_car = drifting(
     """,
 )
 mountain_car_continuous = drifting(
+    "driftgym/MountainCarContinuous-v0",
     Continuous_MountainCarEnv,
     CONTINUOUS_MOUNTAIN_CAR_SCHEDULE,
     999,
@@ -371,6 +376,7 @@ mountain_car_continuous = drifting(
     """,
 )
 pendulum = drifting(
+    "driftgym/Pendulum-v1",
     PendulumEnv,
     PENDULUM_SCHEDULE,
     200,
@@ -382,6 +388,7 @@ pendulum = drifting(
     """,
 )
 acrobot = drifting(
+    "driftgym/Acrobot-v1",
     AcrobotEnv,
     ACROBOT_SCHEDULE,
     500,

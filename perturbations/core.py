@@ -240,8 +240,8 @@ class Perturbation:
         data: dict[str, Any] = {"kind": self.kind}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name == "pick" and value is None:
-                continue
+            if value is None:
+                continue  # an omitted optional parameter (None is every optional default)
             if isinstance(value, RandomValue):
                 value = value.to_wire()
             elif isinstance(value, tuple):

@@ -20,9 +20,9 @@ and a ``perturb``), the same in a scenario file, a ``schedule=`` kwarg and
     - at: [30, 60]                             # Choice: one of a pool, drawn per firing
       perturb: {choice: [{kind: set_param, param: gravity, value: 5.0}, {kind: noop}], weights: [3, 1]}
 
-Compiling is exogenous: the timeline depends on (schedule, seed, horizon) only. Each top-level
-entry draws from its own child of ``numpy.random.SeedSequence(seed)``, so adding an entry to a
-schedule does not change the draws of the others.
+Compiling is exogenous: the timeline depends on (schedule, seed, horizon) only. The entry at
+position ``i`` of a schedule draws from ``SeedSequence(seed, spawn_key=(i,))`` (the ``i``-th child
+of ``SeedSequence(seed)``), so appending an entry does not change the draws of the others.
 """
 
 from __future__ import annotations
@@ -164,11 +164,10 @@ class Schedule:
         return cache[horizon]
 
     def _random_entries(self, seq: np.random.SeedSequence, horizon: int) -> list[TimelineEntry]:
-        parts = self._parts()
         entries: list[TimelineEntry] = []
-        children = seq.spawn(len(parts)) if len(parts) > 1 else [seq]
-        for source, (part, child) in enumerate(zip(parts, children)):
+        for source, part in enumerate(self._parts()):
             if part.random:
+                child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, source))
                 entries.extend(part._entries(np.random.default_rng(child), horizon, source))
         return entries
 
@@ -439,6 +438,10 @@ def _entry_from_wire(entry: Any, where: str) -> Schedule:
     if not isinstance(entry, dict):
         raise PerturbationError(f"{where}: a schedule entry is a mapping with a when and a 'perturb' (got {entry!r})")
     whens = [k for k in entry if k in _WHEN_KEYS]
+    if not whens:
+        for key in entry:
+            if key != "perturb" and suggest(key, _WHEN_KEYS):
+                raise PerturbationError(f"{where}.{key}: unknown key{suggest(key, _WHEN_KEYS)} an entry takes one of {', '.join(_WHEN_KEYS)}")
     if len(whens) != 1:
         found = f"both {whens[0]!r} and {whens[1]!r}" if len(whens) > 1 else "none"
         raise PerturbationError(f"{where}: an entry takes exactly one of {', '.join(_WHEN_KEYS)} (found {found})")
