@@ -19,6 +19,7 @@ import numpy as np
 
 import driftgym  # noqa: F401  (registers the ids)
 
+ONE_PARAM = [{"every": 1, "perturb": {"kind": "drift_param", "param": "gravity", "rate": 0.001, "max": 20.0}}]
 SCHEDULE = [
     {"every": 1, "perturb": {"kind": "drift_param", "param": "masspole", "rate": 0.0001, "max": 1.0}},
     {"every": 1, "perturb": {"kind": "random_walk_param", "param": "gravity", "sigma": 0.01, "min": 4.9, "max": 19.6}},
@@ -44,6 +45,7 @@ def main() -> None:
     envs = {
         "bare CartPole-v1": gym.make("CartPole-v1"),
         "driftgym/CartPole-v1, no schedule": gym.make("driftgym/CartPole-v1", schedule=[]),
+        "driftgym/CartPole-v1, 1 param every step": gym.make("driftgym/CartPole-v1", schedule=ONE_PARAM),
         "driftgym/CartPole-v1, 2 params every step": gym.make("driftgym/CartPole-v1", schedule=SCHEDULE),
         "driftgym/CartPole-v1, default schedule": gym.make("driftgym/CartPole-v1"),
     }

@@ -176,7 +176,9 @@ class Perturbation:
       target is drawn from the seed (it is then resolved against a sorted order at apply time
       through the ``pick`` number); ``transient``: whether it reverts by itself after its
       ``duration`` field; ``draws``: whether ``change`` draws from the perturbation stream;
-      ``summary``: one line for ``driftgym list``.
+      ``absolute_revert``: whether ``revert`` restores ``before`` as an absolute value (then
+      overlapping transient entries on one target unwind like a stack); ``summary``: one line for
+      ``driftgym list``.
 
     A kind implements ``change(world, rng, step) -> (target, before, after)`` and, when it can be
     undone, ``revert(world, target, before, step) -> (target, before, after)``. ``rng`` is the
@@ -189,6 +191,7 @@ class Perturbation:
     target_field: ClassVar[str | None] = None
     transient: ClassVar[bool] = False
     draws: ClassVar[bool] = False
+    absolute_revert: ClassVar[bool] = False
     summary: ClassVar[str] = ""
 
     # ----- what a kind implements
@@ -224,16 +227,15 @@ class Perturbation:
         """This perturbation with every random parameter drawn (and an omitted target picked)."""
         if not self.random:
             return self
-        hints = _hints(type(self))
         resolved = object.__new__(type(self))
-        resolved.__dict__.update(self.__dict__)
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, RandomValue):
-                resolved.__dict__[f.name] = _coerce(self.kind, f.name, hints[f.name], value.draw(rng), False)
+        values = resolved.__dict__
+        values.update(self.__dict__)
+        for name, value, convert in self.__dict__["_random_fields"]:
+            values[name] = convert(value.draw(rng))
         if self._target_undrawn():
-            resolved.__dict__["pick"] = float(rng.random())
-        resolved.__dict__["_random"] = False
+            values["pick"] = float(rng.random())
+        values["_random"] = False
+        values["_random_fields"] = ()
         return resolved
 
     def to_dict(self) -> dict[str, Any]:
@@ -272,8 +274,13 @@ class Perturbation:
             if coerced is not given:
                 object.__setattr__(self, f.name, coerced)
         self.validate()
-        undrawn = any(isinstance(getattr(self, f.name), RandomValue) for f in dataclasses.fields(self))
-        object.__setattr__(self, "_random", undrawn or self._target_undrawn())
+        undrawn = tuple(
+            (f.name, getattr(self, f.name), _converter(self.kind, f.name, hints[f.name], getattr(self, f.name)))
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), RandomValue)
+        )
+        object.__setattr__(self, "_random_fields", undrawn)
+        object.__setattr__(self, "_random", bool(undrawn) or self._target_undrawn())
 
     def validate(self) -> None:
         """Cross-parameter checks of a kind (e.g. ``min <= max``); raise PerturbationError."""
@@ -370,6 +377,19 @@ def _describe(hint: Any) -> str:
         else:
             parts.append(str(option))
     return " or ".join(parts)
+
+
+def _converter(kind: str, name: str, hint: Any, random: RandomValue) -> Any:
+    """How a drawn value becomes the parameter's type; a choice's options are checked now."""
+    if random.form == "choice":
+        for option in random.args:
+            _coerce(kind, name, hint, option, False)
+        return lambda value: _coerce(kind, name, hint, value, False)
+    if float in _options(hint):
+        return float
+    if int in _options(hint) and random.form == "integers":
+        return int
+    raise PerturbationError(f"{name}: {kind} parameter {name!r} must be {_describe(hint)}; it cannot be {random.form}")
 
 
 def _coerce(kind: str, name: str, hint: Any, value: Any, allow_random: bool) -> Any:

@@ -63,6 +63,7 @@ class ParamKind(Perturbation):
     """Shared by the parameter kinds: the parameter name, bounds and the revert."""
 
     world = "params"
+    absolute_revert = True
 
     def revert(self, world: Any, target: Any, before: Any, step: int) -> tuple[Any, Any, Any]:
         now = world.get_param(target)

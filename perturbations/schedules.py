@@ -290,8 +290,9 @@ class Ramp(Every):
 class Poisson(Schedule):
     """Memoryless arrivals: each step in ``[start, until)`` fires with probability ``rate``.
 
-    In discrete time this is the Bernoulli process, whose gaps are geometric. With ``decay``
-    the probability at step ``t`` is ``rate * decay ** (t - start)`` (a decaying hazard).
+    In discrete time this is the Bernoulli process; it is drawn as geometric gaps, so compiling
+    costs in proportion to the arrivals. With ``decay`` the probability at step ``t`` is
+    ``rate * decay ** (t - start)`` (a decaying hazard), drawn as one uniform per step.
     """
 
     rate: float
@@ -312,11 +313,19 @@ class Poisson(Schedule):
 
     def steps(self, rng: np.random.Generator, horizon: int) -> list[int]:
         stop = horizon if self.until is None else min(self.until, horizon)
-        if stop <= self.start:
+        span = stop - self.start
+        if span <= 0:
             return []
-        p = self.rate * self.decay ** np.arange(stop - self.start) if self.decay != 1.0 else self.rate
-        hits = rng.random(stop - self.start) < p
-        return (np.flatnonzero(hits) + self.start).tolist()
+        if self.decay != 1.0:
+            hits = rng.random(span) < self.rate * self.decay ** np.arange(span)
+            return (np.flatnonzero(hits) + self.start).tolist()
+        # Geometric gaps (the Bernoulli process's): draws proportional to the events, not the span.
+        expected = self.rate * span
+        arrivals = np.cumsum(rng.geometric(self.rate, int(expected + 6 * expected**0.5 + 8)))
+        while arrivals[-1] < span:
+            more = np.cumsum(rng.geometric(self.rate, int(expected + 8))) + arrivals[-1]
+            arrivals = np.concatenate([arrivals, more])
+        return (arrivals[arrivals <= span] - 1 + self.start).tolist()
 
     @property
     def random(self) -> bool:

@@ -298,6 +298,10 @@ class Playback:
         self._plan = timeline.plan()
         self._store = timeline._store
         self._open: dict[int, tuple[Any, Any]] = {}
+        self._opened: dict[int, int] = {}
+
+    def _opened_at(self, index: int) -> int:
+        return self._opened[index]
 
     def fire(self, world: Any, step: int) -> int:
         if step >= self.timeline.horizon:
@@ -309,21 +313,37 @@ class Playback:
         for index, revert in plan:
             entry = store[index]
             if revert:
-                target, before = self._open.pop(index)
-                records.append((step, index, True, entry.perturbation.revert(world, target, before, step)))
+                records.append((step, index, True, self._revert(world, index, step)))
             else:
                 change = entry.perturbation.change(world, rng, step)
                 if entry.duration is not None:
                     self._open[index] = (change[0], change[1])
+                    self._opened[index] = len(self._opened)
                 records.append((step, index, False, change))
         world.settle()
         return len(plan)
 
+    def _revert(self, world: Any, index: int, step: int) -> tuple[Any, Any, Any]:
+        """Undo an ending transient entry; overlapping ones on one target unwind like a stack.
+
+        For kinds whose revert restores an absolute value (``absolute_revert``), an entry that
+        ends while a later one on the same target is still open leaves the world as it is and
+        hands its ``before`` to that later entry, which restores it when it ends.
+        """
+        target, before = self._open.pop(index)
+        perturbation = self._store[index].perturbation
+        if perturbation.absolute_revert:
+            for later, (other, _) in self._open.items():
+                if later > index and other == target and self._store[later].perturbation.absolute_revert:
+                    self._open[later] = (other, before)
+                    now = world.get_param(target) if hasattr(world, "get_param") else None
+                    return target, now, now
+        return perturbation.revert(world, target, before, step)
+
     def close(self, world: Any) -> None:
         """Revert every transient effect still open (at the end of an episode), unlogged."""
-        for index, (target, before) in sorted(self._open.items(), reverse=True):
-            self._store[index].perturbation.revert(world, target, before, self.timeline.horizon)
-        self._open.clear()
+        for index in sorted(self._open, key=self._opened_at):
+            self._revert(world, index, self.timeline.horizon)
         world.settle()
 
     def last(self, count: int) -> list[tuple]:

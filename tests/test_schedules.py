@@ -46,12 +46,15 @@ def test_each_schedule_fires_at_the_documented_steps():
 
 
 def test_poisson_is_a_seeded_bernoulli_process():
-    expected = np.flatnonzero(np.random.default_rng(np.random.SeedSequence(4, spawn_key=(0,))).random(100) < 0.1).tolist()
-    assert steps_of(Poisson(0.1, NOOP), seed=4) == expected
+    gaps = np.random.default_rng(np.random.SeedSequence(4, spawn_key=(0,))).geometric(0.1, int(10 + 6 * 10**0.5 + 8))
+    arrivals = np.cumsum(gaps)
+    assert arrivals[-1] >= 100
+    assert steps_of(Poisson(0.1, NOOP), seed=4) == (arrivals[arrivals <= 100] - 1).tolist()
     assert steps_of(Poisson(0.1, NOOP), seed=4) != steps_of(Poisson(0.1, NOOP), seed=5)
     assert steps_of(Poisson(1.0, NOOP, start=97)) == [97, 98, 99]
-    decayed = Poisson(1.0, NOOP, decay=0.5)
-    assert steps_of(decayed, horizon=1) == [0]
+    hazard = 0.5 * 0.9 ** np.arange(100)
+    uniforms = np.random.default_rng(np.random.SeedSequence(4, spawn_key=(0,))).random(100)
+    assert steps_of(Poisson(0.5, NOOP, decay=0.9), seed=4) == np.flatnonzero(uniforms < hazard).tolist()
 
 
 def test_a_window_reverts_at_its_end():
@@ -232,3 +235,31 @@ def test_playback_returns_every_window_to_its_value_before(wire, seed, horizon):
     playback.close(world)
     assert world.values == {"gravity": 9.8, "masspole": 0.1, "length": 0.5}
     assert len(playback.event_log) == sum(1 + (e.end < horizon) for e in timeline)
+
+
+def test_overlapping_windows_on_one_parameter_unwind_like_a_stack():
+    class World:
+        g = 9.8
+
+        def get_param(self, name):
+            return self.g
+
+        def set_param(self, name, value):
+            self.g = value
+
+        def settle(self):
+            pass
+
+    schedule = Union(Window(0, 3, SetParam("g", 5.0)), Window(1, 4, SetParam("g", 7.0)))
+    world, playback = World(), Playback(schedule.compile(0, 10), PerturbationStream(0))
+    seen = []
+    for step in range(7):
+        playback.fire(world, step)
+        seen.append(world.g)
+    assert seen == [5.0, 7.0, 7.0, 7.0, 7.0, 9.8, 9.8]
+    assert [(e.step, e.phase, e.before, e.after) for e in playback.event_log] == [
+        (0, "apply", 9.8, 5.0),
+        (1, "apply", 5.0, 7.0),
+        (3, "revert", 7.0, 7.0),
+        (5, "revert", 7.0, 9.8),
+    ]
