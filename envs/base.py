@@ -152,7 +152,9 @@ class DriftEnv(gym.Env):
     - ``_observe() -> observation``: the agent's view now (a fresh dict of fresh arrays);
     - ``_render_ansi() -> str``.
 
-    The base fires the timeline, checks the action, truncates at ``horizon``, puts the change
+    During ``_act`` ``self._t`` is the index of the step being taken (its events have fired);
+    ``_observe`` runs after it has been incremented. The base fires the timeline, checks the
+    action, truncates at ``horizon``, puts the change
     notice into the observation (``self.notice``, a dict of arrays to merge) and the step's
     events into ``info["events"]`` under ``visibility="full"``.
 

@@ -279,6 +279,8 @@ class PerturbationStream:
         return self._uniforms.pop()
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # copy and pickle probe for hooks before __init__ has run
+            raise AttributeError(name)
         return getattr(self.generator, name)
 
 
