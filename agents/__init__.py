@@ -1,0 +1,14 @@
+"""Baseline agents: ``random``, ``stale``, ``adaptive`` and ``oracle`` for every registered id.
+
+>>> import gymnasium as gym, driftgym
+>>> from driftgym import agents
+>>> env = gym.make("driftgym/CartPole-v1")
+>>> agent = agents.make("adaptive", env)
+>>> agents.names("driftgym/CartPole-v1")
+['adaptive', 'oracle', 'random', 'stale']
+"""
+
+from driftgym.agents import classic  # noqa: F401  (registers the classic-control agents)
+from driftgym.agents.base import Agent, RandomAgent, env_id_of, make, names, register_agent
+
+__all__ = ["Agent", "RandomAgent", "env_id_of", "make", "names", "register_agent"]
