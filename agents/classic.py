@@ -34,6 +34,15 @@ def built_params(env: gym.Env) -> dict[str, float]:
     return dict(env.get_wrapper_attr("world").built)
 
 
+def parameter_belief(agent: Agent, keys) -> dict[str, tuple[float, float]] | None:
+    """stale: the parameters as first built; oracle: the truth; adaptive: abstains (it estimates
+    a combination of parameters, not each one)."""
+    if agent.name == "adaptive":
+        return {}
+    params = true_params(agent.env) if agent.name == "oracle" else built_params(agent.env)
+    return {key: (params[key.split(":", 1)[1]], 1.0) for key in keys if key.split(":", 1)[1] in params}
+
+
 def least_squares(features: list[list[float]], targets: list[float], window: int) -> np.ndarray | None:
     if len(targets) < window // 4:
         return None
@@ -41,7 +50,14 @@ def least_squares(features: list[list[float]], targets: list[float], window: int
     return coefficients
 
 
-class CartPoleController(Agent):
+class ParamBelief(Agent):
+    """What a classic-control baseline believes of the parameters (see parameter_belief)."""
+
+    def belief(self, keys):
+        return parameter_belief(self, keys)
+
+
+class CartPoleController(ParamBelief):
     """Push towards the falling side: ``theta + (2 / omega) * theta_dot + ... > 0``.
 
     ``omega**2 = gravity / (length * (4/3 - masspole / total_mass))`` is the pole's linearised
@@ -89,7 +105,7 @@ class CartPoleController(Agent):
         return push
 
 
-class PendulumController(Agent):
+class PendulumController(ParamBelief):
     """Energy pumping far from the top, feedback linearisation near it.
 
     Model: ``theta_ddot = a sin(theta) + b u`` with ``a = 3 g / (2 l)`` and ``b = 3 / (m l^2)``.
@@ -142,7 +158,7 @@ class PendulumController(Agent):
         return np.array([torque], dtype=np.float32)
 
 
-class Heuristic(Agent):
+class Heuristic(ParamBelief):
     """A parameter-free controller: the same for stale, adaptive and oracle."""
 
     def __init__(self, env: gym.Env, mode: str) -> None:

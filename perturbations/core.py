@@ -83,7 +83,8 @@ class Event:
     """What one perturbation actually did at run time.
 
     ``phase`` is ``"apply"`` when the perturbation fired and ``"revert"`` when a transient one
-    (a window, a burst of errors, a latency spike) ended and its effect was undone.
+    (a window, a burst of errors, a latency spike) ended and its effect was undone. ``source`` is
+    the index of the schedule entry that fired it.
     """
 
     step: int
@@ -92,6 +93,7 @@ class Event:
     before: Any
     after: Any
     phase: str = "apply"
+    source: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

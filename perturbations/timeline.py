@@ -229,8 +229,8 @@ class EventLog(Sequence):
 
     def _event(self, record: tuple) -> Event:
         step, index, revert, (target, before, after) = record
-        kind = self._timeline.entry(index).perturbation.kind
-        return Event(step, kind, target, before, after, "revert" if revert else "apply")
+        entry = self._timeline.entry(index)
+        return Event(step, entry.perturbation.kind, target, before, after, "revert" if revert else "apply", entry.source)
 
     def at(self, step: int) -> list[Event]:
         return [self._event(r) for r in self._records if r[0] == step]

@@ -171,7 +171,7 @@ def test_visibility_flag_and_magnitude_extend_the_box():
     assert all(s[4] == {} for s in steps["hidden"] + steps["flag"] + steps["magnitude"])
     assert [s[4].get("events") for s in steps["full"]] == [
         [],
-        [{"step": 1, "kind": "step_param", "target": "gravity", "before": 9.8, "after": 12.3, "phase": "apply"}],
+        [{"step": 1, "kind": "step_param", "target": "gravity", "before": 9.8, "after": 12.3, "phase": "apply", "source": 0}],
         [],
     ]
 

@@ -108,7 +108,7 @@ def test_visibility_full_tells_the_events_and_hidden_tells_nothing():
     start = full.world.value
     assert hidden.step(0)[4] == {}
     obs, _, _, _, info = full.step(0)
-    assert info == {"events": [{"step": 0, "kind": "nudge_dial", "target": "dial", "before": start, "after": start + 2, "phase": "apply"}]}
+    assert info == {"events": [{"step": 0, "kind": "nudge_dial", "target": "dial", "before": start, "after": start + 2, "phase": "apply", "source": 0}]}
     assert (obs["changed"][0], obs["magnitude"][0]) == (1.0, 2.0)
     obs, _, _, _, info = full.step(0)
     assert info == {"events": []} and (obs["changed"][0], obs["magnitude"][0]) == (0.0, 0.0)

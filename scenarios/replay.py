@@ -1,0 +1,96 @@
+"""Replay a trace: re-execute its recorded actions and verify every step's digests.
+
+The replay rebuilds the env from the scenario in the trace's header, resets it with the recorded
+seed and steps it with the recorded actions (not the agent), comparing the timeline digest, then
+per step the reward, the events and the observation and world digests. The first difference is
+reported with its step and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import driftgym
+from driftgym.perturbations import digest_of
+from driftgym.scenarios.runner import TRACE_FORMAT, as_action, make_env, plain, read_trace
+from driftgym.scenarios.scenario import Scenario
+
+__all__ = ["Mismatch", "ReplayError", "replay_trace"]
+
+CHECKED = ("reward", "events", "observation_digest", "world_digest")
+
+
+class ReplayError(ValueError):
+    """The file is not a trace this version of driftgym can replay."""
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    step: int | None  # None: the header (the episode's start)
+    field: str
+    recorded: Any
+    replayed: Any
+
+    def __str__(self) -> str:
+        where = "at reset" if self.step is None else f"at step {self.step}"
+        return f"{where}: {self.field} differs (recorded {self.recorded!r}, replayed {self.replayed!r})"
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    steps: int
+    mismatch: Mismatch | None
+    world: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch is None
+
+
+def load_trace(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = read_trace(path)
+    except (OSError, ValueError) as error:
+        raise ReplayError(f"{path}: cannot read a trace ({error})") from None
+    header = lines[0] if lines else {}
+    if header.get("format") != TRACE_FORMAT:
+        raise ReplayError(f"{path}: not a driftgym trace of format {TRACE_FORMAT} (got {header.get('format')!r})")
+    if header.get("driftgym") != driftgym.__version__:
+        raise ReplayError(f"{path}: written by driftgym {header.get('driftgym')}, this is {driftgym.__version__}")
+    return lines
+
+
+def replay_trace(path: Path, until: int | None = None) -> ReplayResult:
+    """Re-execute a trace; stop at its end, at step ``until``, or at the first mismatch."""
+    lines = load_trace(path)
+    header, steps = lines[0], [line for line in lines[1:] if "step" in line]
+    env = make_env(Scenario.from_dict(header["scenario"], str(path)))
+    observation, _ = env.reset(seed=header["seed"])
+    for field, replayed in (
+        ("timeline_digest", env.get_wrapper_attr("timeline").digest()),
+        ("observation_digest", digest_of(plain(observation))),
+        ("world_digest", env.get_wrapper_attr("world_digest")()),
+    ):
+        if header[field] != replayed:
+            return ReplayResult(0, Mismatch(None, field, header[field], replayed))
+    event_log = env.get_wrapper_attr("event_log")
+    seen = 0
+    for count, line in enumerate(steps):
+        if until is not None and line["step"] > until:
+            break
+        observation, reward, _, _, _ = env.step(as_action(env.action_space, line["action"]))
+        events = [e.to_dict() for e in event_log[seen:]]
+        seen = len(event_log)
+        replayed = {
+            "reward": float(reward),
+            "events": plain(events),
+            "observation_digest": digest_of(plain(observation)),
+            "world_digest": env.get_wrapper_attr("world_digest")(),
+        }
+        for field in CHECKED:
+            if line[field] != replayed[field]:
+                return ReplayResult(count, Mismatch(line["step"], field, line[field], replayed[field]))
+    world = env.get_wrapper_attr("world").state_dict()
+    return ReplayResult(len(steps) if until is None else min(len(steps), until + 1), None, world)
