@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["Agent", "RandomAgent", "env_id_of", "make", "names", "register_agent"]
+__all__ = ["Agent", "Oracle", "RandomAgent", "env_id_of", "make", "names", "register_agent"]
 
 
 class Agent:
@@ -57,6 +57,17 @@ class RandomAgent(Agent):
 
     def act(self, observation: Any, info: dict[str, Any]) -> Any:
         return self.space.sample()
+
+
+class Oracle(Agent):
+    """Mixin of the oracles: believes the ground truth, with confidence 1 (the upper bound)."""
+
+    name = "oracle"
+    fair = False
+
+    def belief(self, keys: Iterable[str]) -> dict[str, tuple[Any, float]]:
+        truth = self.env.get_wrapper_attr("facts")()
+        return {key: (truth[key], 1.0) for key in keys if key in truth}
 
 
 Factory = Callable[[gym.Env], Agent]

@@ -158,6 +158,9 @@ class DriftEnv(gym.Env):
     notice into the observation (``self.notice``, a dict of arrays to merge) and the step's
     events into ``info["events"]`` under ``visibility="full"``.
 
+    ``belief_prefixes`` names the fact families (``"target"`` of ``target:3:value``) that
+    world-model probes sample from: what the task makes the agent track (None: every fact).
+
     Handles for evaluation (reached with ``env.get_wrapper_attr(name)`` through wrappers, or on
     ``env.unwrapped``): ``world``, ``timeline``, ``event_log``, ``facts()``, ``world_digest()``,
     ``planning_copy(mode)``.
@@ -167,6 +170,7 @@ class DriftEnv(gym.Env):
     world_kind: ClassVar[str] = ""
     default_schedule: ClassVar[Sequence[dict[str, Any]]] = ()
     default_horizon: ClassVar[int] = 200
+    belief_prefixes: ClassVar[tuple[str, ...] | None] = None  # fact families probes ask about
 
     def __init__(
         self,
@@ -183,7 +187,6 @@ class DriftEnv(gym.Env):
         self.render_mode = render_mode
         self.world: World | None = None
         self.streams: Streams | None = None
-        self._initial_world: World | None = None
         self._playback: Playback | None = None
         self.dynamics_rng: np.random.Generator | None = None
         self._t = -1
@@ -197,7 +200,6 @@ class DriftEnv(gym.Env):
             schedule = self._check_schedule(options["schedule"], None)
         self.streams = seed_streams(seed, self.np_random)
         self.world = self._build_world(self.streams.generator("world"))
-        self._initial_world = self.world.copy()
         self.dynamics_rng = self.streams.generator("dynamics")
         timeline = schedule.compile(self.streams.seed_sequence("timeline"), self.horizon)
         self._playback = Playback(timeline, self.streams.perturbation_stream())
@@ -208,7 +210,7 @@ class DriftEnv(gym.Env):
     def step(self, action: Any):
         if self._t < 0:
             raise ResetNeeded("Cannot call env.step() before calling env.reset()")
-        if not self.action_space.contains(action):
+        if not self._valid_action(action):
             raise InvalidAction(f"action {action!r} is not in the action space {self.action_space}")
         self._fired = self._playback.fire(self.world, self._t)
         reward, terminated, info = self._act(action)
@@ -253,8 +255,8 @@ class DriftEnv(gym.Env):
             raise ValueError(f"planning_copy mode must be 'initial' or 'current' (got {mode!r})")
         self._require_reset()
         twin = copy.deepcopy(self)
-        if mode == "initial":
-            twin.world = self._initial_world.copy()
+        if mode == "initial":  # the world stream rebuilds it: no copy kept per reset
+            twin.world = self._build_world(self.streams.generator("world"))
         if not perturb:
             twin._playback = Playback(Timeline([], self.horizon), PerturbationStream(0))  # never drawn
         return twin
@@ -274,6 +276,15 @@ class DriftEnv(gym.Env):
         return notice_spaces(self.visibility)
 
     # ----- helpers
+    def _valid_action(self, action: Any) -> bool:
+        """``action_space.contains``, with a fast path for Discrete and MultiDiscrete actions."""
+        space = self.action_space
+        if type(space) is spaces.Discrete and type(action) is int:
+            return 0 <= action < space.n
+        if type(space) is spaces.MultiDiscrete and type(action) is np.ndarray and action.dtype.kind in "iu":
+            return action.shape == space.nvec.shape and bool((action >= 0).all() and (action < space.nvec).all())
+        return space.contains(action)
+
     def _check_schedule(self, schedule: Any, default: Any) -> Schedule:
         return check_schedule(schedule, self.world_kind, type(self).__name__, default)
 

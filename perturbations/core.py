@@ -203,6 +203,11 @@ class Perturbation:
     def revert(self, world: Any, target: Any, before: Any, step: int) -> tuple[Any, Any, Any]:
         raise PerturbationError(f"{self.kind} cannot be reverted, so it cannot run in a window")
 
+    @property
+    def revertible(self) -> bool:
+        """Whether this kind can be undone (run in a window, or be transient)."""
+        return type(self).revert is not Perturbation.revert
+
     # ----- shared machinery
     def apply(self, world: Any, rng: np.random.Generator, step: int = 0) -> Event:
         """Apply once and return the :class:`Event` (the env uses the compact ``change``)."""
@@ -238,6 +243,8 @@ class Perturbation:
             values["pick"] = float(rng.random())
         values["_random"] = False
         values["_random_fields"] = ()
+        if self.__dict__["_unbounded"]:
+            resolved.validate()  # a normal draw can leave the range validate() accepts
         return resolved
 
     def to_dict(self) -> dict[str, Any]:
@@ -275,14 +282,33 @@ class Perturbation:
             coerced = _coerce(self.kind, f.name, hints[f.name], value, True)
             if coerced is not given:
                 object.__setattr__(self, f.name, coerced)
-        self.validate()
         undrawn = tuple(
             (f.name, getattr(self, f.name), _converter(self.kind, f.name, hints[f.name], getattr(self, f.name)))
             for f in dataclasses.fields(self)
             if isinstance(getattr(self, f.name), RandomValue)
         )
         object.__setattr__(self, "_random_fields", undrawn)
+        object.__setattr__(self, "_unbounded", any(value.form == "normal" for _, value, _ in undrawn))
         object.__setattr__(self, "_random", bool(undrawn) or self._target_undrawn())
+        for example in self._examples():
+            example.validate()
+
+    def _examples(self) -> list[Perturbation]:
+        """This perturbation, or for random parameters the values at the ends of their ranges
+        (every option of a choice), so ``validate`` checks what the draws can produce."""
+        fields = self.__dict__["_random_fields"]
+        if not fields:
+            return [self]
+        base = {name: convert(_extremes(value)[0]) for name, value, convert in fields}
+        examples = []
+        for name, value, convert in fields:
+            for extreme in _extremes(value):
+                example = object.__new__(type(self))
+                example.__dict__.update(self.__dict__)
+                example.__dict__.update(base)
+                example.__dict__[name] = convert(extreme)
+                examples.append(example)
+        return examples
 
     def validate(self) -> None:
         """Cross-parameter checks of a kind (e.g. ``min <= max``); raise PerturbationError."""
@@ -379,6 +405,17 @@ def _describe(hint: Any) -> str:
         else:
             parts.append(str(option))
     return " or ".join(parts)
+
+
+def _extremes(random: RandomValue) -> tuple:
+    if random.form == "choice":
+        return tuple(list(v) if isinstance(v, tuple) else v for v in random.args)
+    if random.form == "normal":
+        return (random.args[0],)
+    low, high = random.args
+    if random.form == "uniform" and high > low:
+        return low, math.nextafter(high, low)  # a uniform draw stays below its high end
+    return low, high
 
 
 def _converter(kind: str, name: str, hint: Any, random: RandomValue) -> Any:

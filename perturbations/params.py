@@ -72,7 +72,7 @@ class ParamKind(Perturbation):
 
     def validate(self) -> None:
         low, high = getattr(self, "min", None), getattr(self, "max", None)
-        if isinstance(low, float) and isinstance(high, float) and low > high:
+        if low is not None and high is not None and low > high:
             raise PerturbationError(f"min: {self.kind} needs min <= max (got min={low}, max={high})")
 
     def _set(self, world: Any, value: float) -> tuple[str, float, float]:

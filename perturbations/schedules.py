@@ -354,6 +354,9 @@ class Window(Schedule):
         _check_step("window start", self.start)
         _check_step("window duration", self.duration, 1)
         object.__setattr__(self, "perturbation", _source(self.perturbation, "perturb"))
+        for perturbation in self.perturbations():
+            if not perturbation.revertible:
+                raise PerturbationError(f"perturb.kind: {perturbation.kind} cannot be undone, so it cannot run in a window")
 
     def steps(self, rng: np.random.Generator, horizon: int) -> list[int]:
         return [self.start] if self.start < horizon else []

@@ -96,10 +96,21 @@ def believed(agent: agents.Agent, env: gym.Env, keys: Sequence[str]) -> dict[str
     return {k: (view[k], None) for k in keys if k in view}
 
 
+def believable(env: gym.Env, truth: dict[str, Any]) -> list[str]:
+    """The fact keys an agent is asked about: those of the families its env names in
+    ``belief_prefixes`` (what the task makes it track), else every fact; sorted."""
+    try:
+        prefixes = env.get_wrapper_attr("belief_prefixes")
+    except AttributeError:
+        prefixes = None
+    return sorted(k for k in truth if prefixes is None or k.split(":", 1)[0] in prefixes)
+
+
 def probe(env: gym.Env, agent: agents.Agent, rng: np.random.Generator, count: int, step: int) -> list[dict[str, Any]]:
-    """A seeded sample of ``count`` facts, with the truth and the agent's answers."""
+    """A seeded sample of ``count`` believable facts, the same for every agent on a seed, with the
+    truth and the agent's answers (a key its belief lacks is an abstention)."""
     truth = env.get_wrapper_attr("facts")()
-    keys = sorted(truth)
+    keys = believable(env, truth)
     chosen = [keys[i] for i in sorted(rng.choice(len(keys), size=min(count, len(keys)), replace=False))]
     answers = believed(agent, env, chosen)
     records = []

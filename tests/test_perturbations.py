@@ -135,7 +135,7 @@ def test_apply_returns_the_event():
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ({"kind": "drift_parm", "param": "g", "rate": 1}, "perturb.kind: unknown perturbation kind 'drift_parm'; did you mean 'drift_param'? known kinds: decay_param, "),
+        ({"kind": "drift_parm", "param": "g", "rate": 1}, "perturb.kind: unknown perturbation kind 'drift_parm'; did you mean 'drift_param'? known kinds: "),
         ({"param": "g"}, "perturb: missing 'kind'; known kinds: "),
         ({"kind": "drift_param", "param": "g", "rat": 1}, "perturb.rat: drift_param has no parameter 'rat'; did you mean 'rate'? accepted: param, rate, min, max"),
         ({"kind": "drift_param", "param": "g"}, "perturb.rate: drift_param needs parameter 'rate' (a number)"),

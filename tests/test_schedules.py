@@ -263,3 +263,8 @@ def test_overlapping_windows_on_one_parameter_unwind_like_a_stack():
         (3, "revert", 7.0, 7.0),
         (5, "revert", 7.0, 9.8),
     ]
+
+
+def test_a_kind_that_cannot_be_undone_is_refused_in_a_window_when_the_schedule_is_built():
+    with pytest.raises(PerturbationError, match=r"schedule\[0\]\.perturb\.kind: restore_file cannot be undone, so it cannot run in a window"):
+        schedule_from_wire([{"window": [3, 5], "perturb": {"kind": "restore_file"}}])
