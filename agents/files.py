@@ -7,6 +7,8 @@
   one it has just located), otherwise re-reads the target it has not seen for longest once that
   is ``2 * n_targets`` steps old; when the ``changed`` bit is set (``visibility="flag"``) it
   re-reads every target, oldest first, at once.
+  Its ``belief`` is its view of the targets it observed in the last ``n_targets`` steps; it
+  abstains on older ones, which it knows may have drifted.
 - ``oracle``: reads the ground truth (labelled upper bound) and repairs exactly the targets that
   are wrong, with the right operation, else waits.
 """
@@ -51,9 +53,11 @@ class AdaptiveManager(Agent):
         super().reset(seed)
         self.located: set[int] = set()  # targets located since their last success
         self.sweep: list[int] = []  # targets still to re-read after a ``changed`` bit
+        self.ages = np.zeros(targets_of(self.env))
 
     def act(self, observation: Any, info: dict[str, Any]) -> np.ndarray:
         status, age = observation["status"], observation["age"]
+        self.ages = age
         for target in np.argsort(-age, kind="stable"):
             action = self.repair(int(target), int(status[target]))
             if action is not None:
@@ -66,6 +70,16 @@ class AdaptiveManager(Agent):
         if age[oldest] >= 2 * targets_of(self.env):
             return np.array([READ, oldest], np.int64)
         return np.array([WAIT, 0], np.int64)
+
+    def belief(self, keys):
+        """The view's facts about targets seen in the last ``n_targets`` steps; older ones it
+        knows may have drifted, so it abstains on them."""
+        view, fresh = self.env.unwrapped.view_facts(), {}  # its own view (what it read), not the truth
+        ages = self.ages + 1  # the probe comes after the step that followed its last observation
+        for key in keys:
+            if key in view and key.startswith("target:") and ages[int(key.split(":")[1])] <= targets_of(self.env):
+                fresh[key] = (view[key], 1.0)
+        return fresh
 
     def repair(self, target: int, status: int) -> tuple[int, int] | None:
         if status == OK:

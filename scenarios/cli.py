@@ -19,8 +19,17 @@ from driftgym.perturbations import PerturbationError, kinds
 from driftgym.scenarios.replay import ReplayError
 from driftgym.scenarios.scenario import ScenarioError, library, load_scenario, parse_seeds, schema_json
 
-DEFAULT_SUITE = ("calm-control", "cartpole-gravity-drift", "files-silent-moves", "api-schema-drift", "services-cascading-failure")
-DEFAULT_SUITE_SEEDS = "0-4"
+DEFAULT_SUITE = (
+    "calm-control",
+    "cartpole-gravity-drift",
+    "files-silent-moves",
+    "files-lock-and-corrupt",
+    "api-schema-drift",
+    "api-rate-limit-storm",
+    "services-cascading-failure",
+    "services-memory-leak",
+)
+DEFAULT_SUITE_SEEDS = "0-9"
 
 
 class UsageError(ValueError):

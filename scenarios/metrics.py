@@ -105,7 +105,7 @@ def _checked_probe(index: int, probe: Probe) -> Probe:
     for field in ("step", "truth", "answer"):
         if field not in probe:
             raise ValueError(f"probes[{index}] is missing {field!r} (needs step, truth, answer)")
-    _int_arg(f"probes[{index}]['step']", probe["step"], minimum=0)
+    _int_arg(f"probes[{index}]['step']", probe["step"], minimum=-1)  # -1: the probe taken at reset, before the first step
     confidence = probe.get("confidence")
     if confidence is not None:
         if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, numbers.Real):

@@ -1,8 +1,8 @@
 """Run scenarios: one JSONL trace per (scenario, agent, seed), then a summary with intervals.
 
-A trace is a header line (format, scenario, agent, seed, timeline digest), one line per step
-(action, reward, events, probe answers, observation and world digests) and a closing line with the
-episode's figures. Every file is written to a temporary name and renamed when complete, so an
+A trace is a header line (format, scenario, agent, seed, timeline digest, the probes taken at
+reset, marked step -1), one line per step (action, reward, events, probe answers, observation and
+world digests) and a closing line with the episode's figures. Every file is written to a temporary name and renamed when complete, so an
 interrupted run leaves nothing that looks finished, and ``resume`` only runs the missing cells.
 Results are the same, digest for digest, whatever the number of workers and the backend.
 """
@@ -130,6 +130,7 @@ def run_cell(cell: Cell) -> list[dict[str, Any]]:
     probe_rng = np.random.default_rng(np.random.SeedSequence(cell.seed, spawn_key=(PROBES,)))
     timeline = env.get_wrapper_attr("timeline")
     event_log = env.get_wrapper_attr("event_log")
+    probes = probe(env, agent, probe_rng, scenario.probe_facts, -1)  # at reset: before any change
     lines: list[dict[str, Any]] = [
         {
             "format": TRACE_FORMAT,
@@ -141,10 +142,10 @@ def run_cell(cell: Cell) -> list[dict[str, Any]]:
             "timeline_digest": timeline.digest(),
             "observation_digest": digest_of(plain(observation)),
             "world_digest": env.get_wrapper_attr("world_digest")(),
+            "probes": list(probes),
         }
     ]
     rewards: list[float] = []
-    probes: list[dict[str, Any]] = []
     seen = 0
     step = 0
     while True:
@@ -292,7 +293,18 @@ def summarise_runs(cells: Sequence[Cell], out: Path) -> dict[str, Any]:
             row["regret"] = metrics.summarise(list(regrets.values())) if regrets else None
         else:
             row["regret"] = None
+        row["env"] = env_summary([c.get("env", {}) for c in by_seed.values()])
         summary.setdefault(scenario_id, {})[agent] = row
+    return summary
+
+
+def env_summary(figures: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each env-specific figure (jobs completed, MTTR, targets in spec, ...) over the seeds that have it."""
+    keys = sorted({k for f in figures for k, v in f.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    summary = {}
+    for key in keys:
+        values = [f[key] for f in figures if isinstance(f.get(key), (int, float))]
+        summary[key] = metrics.summarise(values)
     return summary
 
 
@@ -305,13 +317,15 @@ def _interval(figure: dict[str, Any] | None) -> str:
 def summary_table(summary: dict[str, Any]) -> str:
     """A Markdown table: one row per (scenario, agent); means with bootstrap 95% intervals."""
     lines = [
-        "| scenario | agent | return | regret vs oracle | recovery time | world-model accuracy |",
-        "|---|---|---|---|---|---|",
+        "| scenario | agent | return | regret vs oracle | recovery time | world-model accuracy | env figures (means) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for scenario_id, rows in summary.items():
         for agent, row in rows.items():
             lines.append(
                 f"| {scenario_id} | {agent} | {_interval(row['return'])} | {_interval(row['regret'])} | "
-                f"{_interval(row['recovery_time'])} | {_interval(row['world_model_accuracy'])} |"
+                f"{_interval(row['recovery_time'])} | {_interval(row['world_model_accuracy'])} | "
+                + (", ".join(f"{k} {v['mean']:.3g}" for k, v in row["env"].items()) or "-")
+                + " |"
             )
     return "\n".join(lines)

@@ -245,7 +245,7 @@ def test_accuracy_by_step_in_step_order():
     ("record", "message"),
     [
         ({"step": 0, "answer": 1}, r"probes\[0\] is missing 'truth' \(needs step, truth, answer\)"),
-        ({"step": -1, "truth": 1, "answer": 1}, r"probes\[0\]\['step'\] must be an integer >= 0, got -1"),
+        ({"step": -2, "truth": 1, "answer": 1}, r"probes\[0\]\['step'\] must be an integer >= -1, got -2"),
         ({"step": 0, "truth": 1, "answer": 1, "confidence": 1.5},
          r"probes\[0\]\['confidence'\] must be in \[0, 1\] or None, got 1.5"),
         ({"step": 0, "truth": 1, "answer": 1, "confidence": "high"},

@@ -128,7 +128,7 @@ def test_the_command_line_end_to_end(tmp_path):
     scenario_file.write_text(yaml.safe_dump(GOOD))
     ran = driftgym_command("run", str(scenario_file), "--seeds", "0-1", "--out", str(tmp_path / "out"))
     assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.splitlines()[0] == "| scenario | agent | return | regret vs oracle | recovery time | world-model accuracy |"
+    assert ran.stdout.splitlines()[0] == "| scenario | agent | return | regret vs oracle | recovery time | world-model accuracy | env figures (means) |"
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["tiny"]["oracle"]["world_model_accuracy"]["mean"] == 1.0
     replayed = driftgym_command("replay", str(tmp_path / "out" / "tiny" / "oracle" / "seed-0.jsonl"))
     assert replayed.returncode == 0 and replayed.stdout.endswith("30 steps replayed, every digest matches\n")
