@@ -127,6 +127,33 @@ def plot(args: argparse.Namespace) -> str:
     return "\n".join(str(p) for p in written)
 
 
+# Commands whose options their own modules parse: (command, what) -> "module:function(argv) -> int".
+DELEGATED = {
+    ("serve", "api"): "driftgym.scenarios.api_server:main",
+    ("serve", "openenv"): "driftgym.scenarios.openenv_server:main",
+    ("sandbox", "files"): "driftgym.envs.files.sandbox:main",
+}
+
+
+def delegate(argv: Sequence[str]) -> int | None:
+    """Run ``driftgym serve api ...`` and the like in the module that owns them (None: not one)."""
+    if len(argv) < 2 or (argv[0], argv[1]) not in DELEGATED:
+        if argv and argv[0] in {c for c, _ in DELEGATED} and (len(argv) < 2 or argv[1] not in ("-h", "--help")):
+            known = ", ".join(f"{c} {w}" for c, w in DELEGATED if c == argv[0])
+            print(f"driftgym: {argv[0]} takes one of: {known}", file=sys.stderr)
+            return 2
+        return None
+    import importlib
+
+    module, function = DELEGATED[(argv[0], argv[1])].split(":")
+    try:
+        entry = getattr(importlib.import_module(module), function)
+    except ImportError as error:
+        print(f"driftgym: {argv[0]} {argv[1]} is not available: {error}", file=sys.stderr)
+        return 2
+    return entry(list(argv[2:]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftgym", description="Gymnasium environments whose world changes under the agent.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +201,10 @@ def demo(seeds: Sequence[int]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    delegated = delegate(argv)
+    if delegated is not None:
+        return delegated
     args = build_parser().parse_args(argv)
     if args.command == "run" and args.workers < 1:
         print("driftgym: --workers must be >= 1", file=sys.stderr)

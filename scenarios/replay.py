@@ -49,6 +49,16 @@ class ReplayResult:
         return self.mismatch is None
 
 
+def _header(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        with open(path) as stream:
+            return json.loads(stream.readline() or "{}")
+    except (OSError, ValueError) as error:
+        raise ReplayError(f"{path}: cannot read a trace ({error})") from None
+
+
 def load_trace(path: Path) -> list[dict[str, Any]]:
     try:
         lines = read_trace(path)
@@ -62,8 +72,20 @@ def load_trace(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
+OTHER_TRACES = {"driftgym-api-trace/1": "driftgym.scenarios.api_server:replay_exchanges"}
+
+
 def replay_trace(path: Path, until: int | None = None) -> ReplayResult:
-    """Re-execute a trace; stop at its end, at step ``until``, or at the first mismatch."""
+    """Re-execute a trace; stop at its end, at step ``until``, or at the first mismatch.
+
+    A trace of another kind (``OTHER_TRACES``: the exchanges of ``driftgym serve api``) is
+    replayed by the module that wrote it."""
+    header = _header(path)
+    if header.get("format") in OTHER_TRACES:
+        import importlib
+
+        module, function = OTHER_TRACES[header["format"]].split(":")
+        return getattr(importlib.import_module(module), function)(path, until)
     lines = load_trace(path)
     header, steps = lines[0], [line for line in lines[1:] if "step" in line]
     env = make_env(Scenario.from_dict(header["scenario"], str(path)))
