@@ -184,14 +184,15 @@ def change_points(events: Sequence[dict[str, Any]]) -> list[int]:
 
 def episode_figures(rewards: list[float], event_steps: list[int], probes: list[dict[str, Any]], env: gym.Env) -> dict[str, Any]:
     adaptation = metrics.episode_adaptation(rewards, event_steps) if rewards else []
-    recoveries = [a["recovery_time"] for a in adaptation if a["recovery_time"] is not None]
+    recoveries = [a["recovery_time"] for a in adaptation if a["recovery_time"] is not None and not a["censored"]]
     figures = {
         "return": float(sum(rewards)),
         "steps": len(rewards),
         "rewards": rewards,
         "events": len(event_steps),
-        "recovery_time": float(np.mean(recoveries)) if recoveries else None,
-        "censored": sum(1 for a in adaptation if a["censored"]),
+        "recovery_time": float(np.mean(recoveries)) if recoveries else None,  # of the changes recovered from
+        "recovered": len(recoveries),
+        "censored": sum(1 for a in adaptation if a["censored"]),  # not recovered within the window
         "world_model": metrics.probe_accuracy(probes),
     }
     try:

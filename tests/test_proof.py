@@ -80,8 +80,12 @@ def test_the_changed_bit_makes_the_file_manager_recover_faster():
     """Only FileSystem-v0 has silent changes that an adaptive agent can act on sooner when told:
     on HttpApi-v0 every change shows in the next response, on Services-v0 the SLO alert already
     says that something broke (the README reports all three)."""
-    def recovery(visibility):
-        return {s: lines[-1]["closing"]["recovery_time"] for s, lines in episodes("driftgym/FileSystem-v0", "adaptive", visibility).items()}
+    def unrecovered(visibility):  # changes not recovered from within the window, per seed
+        return {s: lines[-1]["closing"]["censored"] for s, lines in episodes("driftgym/FileSystem-v0", "adaptive", visibility).items()}
 
-    faster = paired_difference(recovery("hidden"), recovery("flag"))
-    assert faster["low"] > 0
+    def recovery(visibility):
+        times = [lines[-1]["closing"]["recovery_time"] for lines in episodes("driftgym/FileSystem-v0", "adaptive", visibility).values()]
+        return np.mean([t for t in times if t is not None])
+
+    assert paired_difference(unrecovered("hidden"), unrecovered("flag"))["low"] > 0
+    assert recovery("flag") < recovery("hidden")
