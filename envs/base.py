@@ -30,7 +30,7 @@ from driftgym.perturbations import (
     digest_of,
 )
 
-__all__ = ["DriftEnv", "Streams", "VISIBILITIES", "World", "seed_streams"]
+__all__ = ["DriftEnv", "DriftHandles", "Streams", "VISIBILITIES", "World", "seed_streams"]
 
 VISIBILITIES = ("hidden", "flag", "magnitude", "full")
 
@@ -138,7 +138,43 @@ def step_events(playback: Playback, fired: int) -> list[dict[str, Any]]:
     return [playback.event_log[i].to_dict() for i in range(len(playback.records) - fired, len(playback.records))]
 
 
-class DriftEnv(gym.Env):
+class DriftHandles:
+    """The evaluation handles a DriftEnv and the NonStationary wrapper share.
+
+    Reached with ``env.get_wrapper_attr(name)`` through any wrapper stack: ``timeline``,
+    ``event_log``, ``step_index``, ``facts()``, ``world_digest()`` (and ``world``).
+    """
+
+    world: Any
+    _playback: Playback | None
+    _t: int
+
+    def _require_reset(self):
+        if self._playback is None:
+            raise ResetNeeded(f"{type(self).__name__} has no episode yet: call env.reset() first")
+        return self
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._require_reset()._playback.timeline
+
+    @property
+    def event_log(self):
+        return self._require_reset()._playback.event_log
+
+    @property
+    def step_index(self) -> int:
+        """Steps taken in this episode (the index of the next step's events)."""
+        return self._t
+
+    def facts(self) -> dict[str, Any]:
+        return self._require_reset().world.facts()
+
+    def world_digest(self) -> str:
+        return self._require_reset().world.digest()
+
+
+class DriftEnv(DriftHandles, gym.Env):
     """Base class of the domain envs: a world, a seeded timeline and the agent's own view.
 
     A subclass sets ``world_kind``, ``default_schedule`` (wire format) and ``default_horizon``,
@@ -225,26 +261,7 @@ class DriftEnv(gym.Env):
             return self._render_ansi()
         return None
 
-    # ----- evaluation handles
-    @property
-    def timeline(self) -> Timeline:
-        return self._require_reset()._playback.timeline
-
-    @property
-    def event_log(self):
-        return self._require_reset()._playback.event_log
-
-    @property
-    def step_index(self) -> int:
-        """Steps taken in this episode (the index of the next step's events)."""
-        return self._t
-
-    def facts(self) -> dict[str, Any]:
-        return self._require_reset().world.facts()
-
-    def world_digest(self) -> str:
-        return self._require_reset().world.digest()
-
+    # ----- evaluation handles (timeline, event_log, facts, ... from DriftHandles)
     def planning_copy(self, mode: str = "current", perturb: bool = False) -> DriftEnv:
         """A copy for planners: the world as first built (``"initial"``) or as now (``"current"``).
 
@@ -287,11 +304,6 @@ class DriftEnv(gym.Env):
 
     def _check_schedule(self, schedule: Any, default: Any) -> Schedule:
         return check_schedule(schedule, self.world_kind, type(self).__name__, default)
-
-    def _require_reset(self) -> DriftEnv:
-        if self._t < 0:
-            raise ResetNeeded(f"{type(self).__name__} has no episode yet: call env.reset() first")
-        return self
 
     # ----- what a subclass implements
     def _build_world(self, rng: np.random.Generator) -> World:

@@ -27,6 +27,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.utils import RecordConstructorArgs
 
 from driftgym.envs.base import (
+    DriftHandles,
     World,
     check_horizon,
     check_schedule,
@@ -35,7 +36,7 @@ from driftgym.envs.base import (
     seed_streams,
     step_events,
 )
-from driftgym.perturbations import Playback, PerturbationError, Schedule, Timeline
+from driftgym.perturbations import Playback, PerturbationError, Schedule
 from driftgym.perturbations.core import suggest
 
 __all__ = ["DRIFTABLE", "NonStationary", "ParamWorld", "drifting"]
@@ -125,7 +126,7 @@ class ParamWorld(World):
                 )
 
 
-class NonStationary(gym.Wrapper, RecordConstructorArgs):
+class NonStationary(DriftHandles, gym.Wrapper, RecordConstructorArgs):
     """Drift the physical parameters of a Gymnasium env on a seeded schedule.
 
     Events of step ``t`` fire before the action of step ``t``; the episode truncates at
@@ -164,8 +165,7 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
             self, schedule=schedule, horizon=horizon, visibility=visibility, persist=persist, params=params
         )
         gym.Wrapper.__init__(self, env)
-        names, derive = driftable_params(env.unwrapped)
-        self.world = ParamWorld(env.unwrapped, names if params is None else params, derive)
+        self.world = self._build_param_world(env.unwrapped, params)
         if horizon is None:
             horizon = env.spec.max_episode_steps if env.spec and env.spec.max_episode_steps else 500
         self.horizon = check_horizon(horizon)
@@ -185,6 +185,11 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
             low = np.concatenate([inner.low.ravel(), [s.low[0] for s in self._notice.values()]])
             high = np.concatenate([inner.high.ravel(), [s.high[0] for s in self._notice.values()]])
             self.observation_space = spaces.Box(low.astype(inner.dtype), high.astype(inner.dtype), dtype=inner.dtype)
+
+    def _build_param_world(self, base: Any, params: Sequence[str] | None) -> ParamWorld:
+        """The world the schedule drifts (a subclass may address parameters differently)."""
+        names, derive = driftable_params(base)
+        return ParamWorld(base, names if params is None else params, derive)
 
     @property
     def spec(self):  # an id built by driftgym already includes this wrapper in its entry point
@@ -238,25 +243,7 @@ class NonStationary(gym.Wrapper, RecordConstructorArgs):
         self.world.check(checked, name)
         return checked
 
-    def _require_reset(self) -> NonStationary:
-        if self._playback is None:
-            raise ResetNeeded("NonStationary has no episode yet: call env.reset() first")
-        return self
-
-    # ----- evaluation handles, as on a DriftEnv
-    @property
-    def timeline(self) -> Timeline:
-        return self._require_reset()._playback.timeline
-
-    @property
-    def event_log(self):
-        return self._require_reset()._playback.event_log
-
-    @property
-    def step_index(self) -> int:
-        return self._t
-
-    def facts(self) -> dict[str, Any]:
+    def facts(self) -> dict[str, Any]:  # the parameters are readable before the first reset too
         return self.world.facts()
 
     def world_digest(self) -> str:
