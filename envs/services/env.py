@@ -18,6 +18,8 @@ NOOP, PROBE, RESTART, SCALE_UP, SCALE_DOWN, ROLLBACK, FAILOVER = range(len(OPERA
 ACTION_COSTS = (0.0, 0.01, 0.05, 0.02, 0.02, 0.05, 0.1)
 OUTCOMES = ("none", "done", "failed")
 PROBE_COLUMNS = ("utilisation", "latency_ms", "error_rate", "memory", "replicas", "cut_calls")
+ALERTS = (np.array([1], dtype=np.int8), np.array([0], dtype=np.int8))  # by slo_met; copied into each observation
+OUTCOME_CODES = tuple(np.array([code], dtype=np.int64) for code in range(len(OUTCOMES)))
 
 DEFAULT_SCHEDULE = (
     {"at": 30, "perturb": {"kind": "memory_leak", "rate": 0.01}},
@@ -179,21 +181,24 @@ class ServicesEnv(DriftEnv):
         self.view_region = np.zeros(v, dtype=np.int64)
         self.view_probe = np.zeros((v, len(PROBE_COLUMNS)), dtype=np.float32)
         self.view_step = np.full(v, -1, dtype=np.int64)
+        # ages as probed * (t - 1) + offset: offset -probe step when probed, -1 never
+        self.view_probed = np.zeros(v, dtype=np.float32)
+        self.view_offset = np.full(v, -1.0, dtype=np.float32)
         self.view_calls: dict[int, list[tuple[int, bool]]] = {}
         self.outcome = 0
         self.slo_steps = 0
-        self.initial_replicas = int(self.world.replicas.sum())
+        self.initial_replicas = self.world.total_replicas
         self._noise: list[float] = []
         return self._observe(), {}
 
     def _act(self, action: Any) -> tuple[float, bool, dict[str, Any]]:
-        operation, service = int(action[0]), int(action[1])
+        operation, service = action.tolist() if type(action) is np.ndarray else (int(action[0]), int(action[1]))
         self.outcome = self._operate(operation, service)
         world = self.world
         world.advance(self._t, self._next_noise())
         if operation == PROBE:
             self._probe(service)
-        bill = self.replica_cost * float(world.replicas.sum()) / self.initial_replicas
+        bill = self.replica_cost * float(world.total_replicas) / self.initial_replicas
         reward = float(world.slo_met) - bill - ACTION_COSTS[operation]
         self.slo_steps += bool(world.slo_met)
         return reward, False, {"outcome": OUTCOMES[self.outcome]}
@@ -206,6 +211,13 @@ class ServicesEnv(DriftEnv):
             "mttr": world.mean_time_to_recovery(),
             "slo_attainment": self.slo_steps / max(self._t, 1),
         }
+
+    def _valid_action(self, action: Any) -> bool:
+        """The base check, with a fast path for the usual (operation, service) integer array."""
+        if type(action) is np.ndarray and action.shape == (2,) and action.dtype.kind in "iu":
+            operation, service = action.tolist()
+            return 0 <= operation < len(OPERATIONS) and 0 <= service < self.n_services
+        return super()._valid_action(action)
 
     def _operate(self, operation: int, i: int) -> int:
         world = self.world
@@ -236,20 +248,21 @@ class ServicesEnv(DriftEnv):
         self.view_region[i] = int(world.region[i]) + 1
         self.view_probe[i] = world.service_metrics(i)
         self.view_step[i] = self._t
+        self.view_probed[i], self.view_offset[i] = 1.0, -self._t
         self.view_calls[i] = world.calls_of(i)
 
     def _observe(self) -> dict[str, np.ndarray]:
         world = self.world
-        ages = np.where(self.view_step >= 0, self._t - 1 - self.view_step, -1).astype(np.float32)
+        ages = self.view_probed * np.float32(self._t - 1) + self.view_offset
         return {
             "metrics": np.array([world.success, world.latency, world.gateway_load], dtype=np.float32),
-            "alert": np.array([0 if world.slo_met else 1], dtype=np.int8),
+            "alert": ALERTS[bool(world.slo_met)].copy(),
             "health": self.view_health.copy(),
             "version": self.view_version.copy(),
             "region": self.view_region.copy(),
             "probe": self.view_probe.copy(),
             "age": ages,
-            "outcome": np.array([self.outcome], dtype=np.int64),
+            "outcome": OUTCOME_CODES[self.outcome].copy(),
             **self.notice,
         }
 

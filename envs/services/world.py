@@ -9,6 +9,7 @@ public mutation methods below; the step's dynamics are in ``driftgym.envs.servic
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Any
 
@@ -85,19 +86,24 @@ class ServiceGraph(World):
         self.overload = np.zeros(n, dtype=np.int64)
         self.overload_active = False
         self.leaking = False
-        self.next_restart_done: float = math.inf
+        self.restart_ends: list[tuple[int, int]] = []  # heap of (restart_until, service); stale entries skipped
         self.load_factor = 1.0
         self.graph = nx.DiGraph()
         self.graph.add_nodes_from(range(n))
         calls = [(self.index[a], self.index[b], float(w), bool(f), True) for a, b, w, f in edges]
         self.graph.add_edges_from((a, b) for a, b, *_ in calls)
         self._set_edges(calls)
+        self.own_latency = self.base_latency * self.latency_factor
+        self.own_error = np.minimum(self.base_error + self.degrade_error + self.bad * self.bad_error, 1.0)
         self.capacity = np.ones(n)
+        self.service_capacity = self.replicas * self.capacity
         self.refresh()
         if capacity is None:  # sized so that the nominal load uses `utilisation` (default half)
             target = np.array(utilisation if utilisation is not None else [0.5] * n, dtype=np.float64)
-            capacity = np.round(dynamics.base_load * self.unit_load / (self.replicas * target), 3)
+            capacity = np.round(dynamics.base_load * np.asarray(self.unit_load) / (self.replicas * target), 3)
         self.capacity = np.maximum(np.array(capacity, dtype=np.float64), 1e-3)
+        self.service_capacity = self.replicas * self.capacity
+        self.total_replicas = int(self.replicas.sum())
         self.refresh()
         self.step = -1
         self.incidents: list[list[int | None]] = []
@@ -151,7 +157,9 @@ class ServiceGraph(World):
         self.fallback = np.array([c[3] for c in calls], dtype=bool)[p]
         self.up = np.array([c[4] for c in calls], dtype=bool)[p]
         self.hard_weight = self.weight * ~self.fallback
+        self.call_slope = self.hard_weight * self.up  # a cut call always fails
         self.call_constant = 1.0 - self.hard_weight
+        self.call_constant_list = self.call_constant.tolist()
         self.edge_index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(self.src.tolist(), self.dst.tolist()))}
         self.dirty = True
 
@@ -243,6 +251,7 @@ class ServiceGraph(World):
         i = self.index[name]
         before = [float(self.latency_factor[i]), float(self.degrade_error[i])]
         self.latency_factor[i], self.degrade_error[i] = degrade
+        self._service_changed(i)
         self.dirty = True
         return before
 
@@ -250,6 +259,7 @@ class ServiceGraph(World):
         i = self.edge_index[self._endpoints(edge)]
         before = bool(self.up[i])
         self.up[i] = up
+        self.call_slope[i] = self.hard_weight[i] if up else 0.0
         self.dirty = True
         return before
 
@@ -265,6 +275,7 @@ class ServiceGraph(World):
         before = "bad" if self.bad[i] else "good"
         self.bad[i] = version == "bad"
         self.bad_error[i] = error_rate if version == "bad" else 0.0
+        self._service_changed(i)
         self.dirty_errors = True
         return before
 
@@ -286,18 +297,27 @@ class ServiceGraph(World):
         self.dirty = True
         return before
 
+    def _service_changed(self, i: int) -> None:
+        """Own latency and error rate of service ``i`` after its degrade or version changed."""
+        self.own_latency[i] = self.base_latency[i] * self.latency_factor[i]
+        errors = self.base_error[i] + self.degrade_error[i] + (self.bad_error[i] if self.bad[i] else 0.0)
+        self.own_error[i] = min(errors, 1.0)
+
     # ----- the on-call actions: True if it did something, False if it could not
     def restart(self, i: int) -> bool:
         if self.region_down[self.region[i]]:
             return False
         self.crashed[i] = False
-        self.restart_until[i] = self.step + 1 + self.dynamics.restart_steps
-        self._schedule_restarts()
+        until = self.step + 1 + self.dynamics.restart_steps
+        self.restart_until[i] = until
+        heapq.heappush(self.restart_ends, (until, i))
         self.memory[i] = self.memory_base[i]
-        self.leak[i] = 0.0
-        self.leaking = bool(self.leak.any())
+        if self.leak[i]:
+            self.leak[i] = 0.0
+            self.leaking = bool(self.leak.any())
         self.overload[i] = 0
-        self.dirty = True
+        # a service already down or restarting stays out of the graph: nothing cached changes
+        self.dirty = self.dirty or bool(self.alive[i])
         return True
 
     def scale(self, i: int, delta: int) -> bool:
@@ -305,6 +325,8 @@ class ServiceGraph(World):
         if not 1 <= replicas <= self.dynamics.max_replicas:
             return False
         self.replicas[i] = replicas
+        self.total_replicas += delta
+        self.service_capacity[i] = replicas * self.capacity[i]
         self.dirty_capacity = True
         return True
 
@@ -313,6 +335,7 @@ class ServiceGraph(World):
             return False
         self.bad[i] = False
         self.bad_error[i] = 0.0
+        self._service_changed(i)
         self.dirty_errors = True
         return True
 
@@ -325,8 +348,12 @@ class ServiceGraph(World):
             return False
         self.region[i] = target
         self.restart(i)
+        self.dirty = True
         self.latency_factor[i], self.degrade_error[i] = 1.0, 0.0
-        self.up[(self.src == i) | (self.dst == i)] = True
+        self._service_changed(i)
+        touching = np.flatnonzero((self.src == i) | (self.dst == i))
+        self.up[touching] = True
+        self.call_slope[touching] = self.hard_weight[touching]
         return True
 
     # ------------------------------------------------------------------ dynamics (driftgym.envs.services.model)
@@ -356,6 +383,7 @@ class ServiceGraph(World):
         twin.graph = self.graph.copy()
         twin.edge_index = dict(self.edge_index)
         twin.incidents = [list(i) for i in self.incidents]
+        twin.restart_ends = list(self.restart_ends)
         return twin
 
     def settle(self) -> None:
@@ -365,11 +393,13 @@ class ServiceGraph(World):
         """One step of the dynamics at ``step`` (after the step's perturbations and action)."""
         d = self.dynamics
         self.step = step
-        if step >= self.next_restart_done:
-            restarted = (self.restart_until >= 0) & (self.restart_until <= step)
-            self.restart_until[restarted] = -1
-            self._schedule_restarts()
-            self.dirty = True
+        ends = self.restart_ends
+        while ends and ends[0][0] <= step:
+            until, i = heapq.heappop(ends)
+            if self.restart_until[i] == until:  # not restarted again since
+                self.restart_until[i] = -1
+                if not (self.crashed[i] or self.region_down[self.region[i]]):
+                    self.dirty = True  # back up
         if self.warming:
             self.hit = np.minimum(self.hit + d.warm_rate, self.warm_hit)
             self.warming = bool((self.hit < self.warm_hit).any())
@@ -394,10 +424,6 @@ class ServiceGraph(World):
         self.slo_met = self._slo_met()
         self._record_incident(step)
 
-    def _schedule_restarts(self) -> None:
-        pending = self.restart_until[self.restart_until >= 0]
-        self.next_restart_done = int(pending.min()) if len(pending) else math.inf
-
     def _record_incident(self, step: int) -> None:
         open_incident = bool(self.incidents) and self.incidents[-1][1] is None
         if not self.slo_met and not open_incident:
@@ -406,20 +432,30 @@ class ServiceGraph(World):
             self.incidents[-1][1] = step
 
     # ------------------------------------------------------------------ reading
+    @property
+    def utilisation(self) -> np.ndarray:
+        """Load over capacity of each service this step."""
+        return np.asarray(self.unit_util) * self.gateway_load
+
+    def edge_factor(self) -> np.ndarray:
+        """The load each call carries per unit of its caller's load (0 from a down caller or over a cut)."""
+        return self.alive[self.src] * self.weight * self.up * (1.0 - self.hit)[self.src]
+
     def service_loads(self) -> np.ndarray:
-        return self.unit_load * self.gateway_load
+        return np.asarray(self.unit_load) * self.gateway_load
 
     def edge_flows(self) -> dict[str, float]:
         """Load sent along each call this step."""
-        flows = self.unit_load[self.src] * self.edge_factor * self.gateway_load
+        flows = np.asarray(self.unit_load)[self.src] * self.edge_factor() * self.gateway_load
         names = self.names
         return {edge_name(names[a], names[b]): float(flows[i]) for (a, b), i in self.edge_index.items()}
 
     def service_metrics(self, i: int) -> list[float]:
         """[utilisation, latency ms, error rate, memory, replicas, cut calls] of one service now."""
-        util = float(self.utilisation[i])
+        util = float(self.unit_util[i]) * self.gateway_load
         alive = bool(self.alive[i])
-        latency = float(self.own_latency[i] * self.queueing[i]) if alive else self.dynamics.timeout_ms
+        queueing = 1.0 / (1.0 - min(util, self.dynamics.utilisation_cap))
+        latency = float(self.own_latency[i]) * queueing if alive else self.dynamics.timeout_ms
         ok = float(self.own_ok[i]) * min(1.0, 1.0 / util) if util > 1.0 else float(self.own_ok[i])
         cut = int((~self.up[self.src == i]).sum())
         return [util, latency, 1.0 - ok, float(self.memory[i]), float(self.replicas[i]), float(cut)]
@@ -483,12 +519,13 @@ class ServiceGraph(World):
         assert nx.descendants(graph, self.root) == set(range(n)) - {self.root}, "a service is unreachable from the gateway"
         assert set(graph.edges) == set(self.edge_index), "edge arrays and graph disagree"
         assert all(self.levels.position[a] < self.levels.position[b] for a, b in self.edge_index), "edge against the order"
-        for label, values in (("utilisation", self.utilisation), ("memory", self.memory), ("unit load", self.unit_load)):
+        unit_load = np.asarray(self.unit_load)
+        for label, values in (("utilisation", self.utilisation), ("memory", self.memory), ("unit load", unit_load)):
             assert np.isfinite(values).all() and (values >= 0).all(), f"{label} is not finite and >= 0"
         assert 0.0 <= self.success <= 1.0, f"success rate {self.success} outside [0, 1]"
         assert math.isfinite(self.latency) and self.latency >= 0, f"latency {self.latency} is not finite and >= 0"
         assert ((self.replicas >= 1) & (self.replicas <= self.dynamics.max_replicas)).all(), "replicas out of range"
-        inflow = np.bincount(self.dst, self.unit_load[self.src] * self.edge_factor, n)
+        inflow = np.bincount(self.dst, unit_load[self.src] * self.edge_factor(), n)
         inflow[self.root] = 1.0
-        assert np.allclose(inflow, self.unit_load, rtol=1e-9, atol=1e-12), "load is not conserved along the calls"
+        assert np.allclose(inflow, unit_load, rtol=1e-9, atol=1e-12), "load is not conserved along the calls"
 
