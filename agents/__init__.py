@@ -8,7 +8,7 @@
 ['adaptive', 'oracle', 'random', 'stale']
 """
 
-from driftgym.agents import api, classic, files, services  # noqa: F401  (register the baselines of each env)
+from driftgym.agents import api, classic, files, mujoco, services, text, toy_text  # noqa: F401  (register the baselines of each env)
 from driftgym.agents.base import Agent, RandomAgent, env_id_of, make, names, register_agent
 
 __all__ = ["Agent", "RandomAgent", "env_id_of", "make", "names", "register_agent"]

@@ -17,6 +17,22 @@ ENV_IDS = {
     "driftgym/FileSystem-v0": "driftgym.envs.files:FileSystemEnv",
     "driftgym/HttpApi-v0": "driftgym.envs.api:HttpApiEnv",
     "driftgym/Services-v0": "driftgym.envs.services:ServicesEnv",
+    "driftgym/FrozenLake-v1": "driftgym.envs.toy_text:FrozenLakeEnv",
+    "driftgym/CliffWalking-v1": "driftgym.envs.toy_text:CliffWalkingEnv",
+    "driftgym/Ant-v5": "driftgym.envs.mujoco:ant",
+    "driftgym/HalfCheetah-v5": "driftgym.envs.mujoco:half_cheetah",
+    "driftgym/Hopper-v5": "driftgym.envs.mujoco:hopper",
+    "driftgym/Humanoid-v5": "driftgym.envs.mujoco:humanoid",
+    "driftgym/HumanoidStandup-v5": "driftgym.envs.mujoco:humanoid_standup",
+    "driftgym/InvertedPendulum-v5": "driftgym.envs.mujoco:inverted_pendulum",
+    "driftgym/InvertedDoublePendulum-v5": "driftgym.envs.mujoco:inverted_double_pendulum",
+    "driftgym/Pusher-v5": "driftgym.envs.mujoco:pusher",
+    "driftgym/Reacher-v5": "driftgym.envs.mujoco:reacher",
+    "driftgym/Swimmer-v5": "driftgym.envs.mujoco:swimmer",
+    "driftgym/Walker2d-v5": "driftgym.envs.mujoco:walker2d",
+    "driftgym/FileSystem-text-v0": "driftgym.envs.text:files_text",
+    "driftgym/HttpApi-text-v0": "driftgym.envs.text:api_text",
+    "driftgym/Services-text-v0": "driftgym.envs.text:services_text",
 }
 
 

@@ -49,7 +49,7 @@ from driftgym.perturbations.schedules import (
 from driftgym.perturbations.timeline import EventLog, Playback, PerturbationStream, Timeline, TimelineEntry
 
 # The kinds of each domain world register on import (they never import an env).
-from driftgym.perturbations import api, files, services  # noqa: E402,F401  isort: skip
+from driftgym.perturbations import api, distributions, files, services  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "At",

@@ -109,7 +109,7 @@ def replay(args: argparse.Namespace) -> tuple[str, int]:
     result = replay_trace(path, args.until)
     if not result.ok:
         return f"{path}: MISMATCH {result.mismatch}", 1
-    text = f"{path}: {result.steps} steps replayed, every digest matches"
+    text = f"{path}: {result.steps} {result.unit} replayed, every digest matches"
     if args.show_world:
         import json
 

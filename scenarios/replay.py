@@ -40,9 +40,10 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class ReplayResult:
-    steps: int
+    steps: int  # steps replayed (for a server trace: exchanges, see ``unit``)
     mismatch: Mismatch | None
     world: dict[str, Any] | None = None
+    unit: str = "steps"
 
     @property
     def ok(self) -> bool:

@@ -62,6 +62,8 @@ def as_action(space: gym.Space, recorded: Any) -> Any:
     """A recorded (JSON) action back in the action space's own type."""
     if isinstance(space, gym.spaces.Discrete):
         return int(recorded)
+    if isinstance(space, gym.spaces.Text):
+        return str(recorded)
     if isinstance(space, gym.spaces.Dict):
         return {k: as_action(space[k], recorded[k]) for k in space}
     return np.asarray(recorded, dtype=space.dtype)

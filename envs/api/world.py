@@ -41,6 +41,7 @@ RENAMES = {"amount": "total", "price": "unit_price", "quantity": "qty", "status"
 COLLECTION_NAMES = ("users", "orders", "products", "invoices", "payments", "shipments", "reviews", "carts",
                     "refunds", "tickets", "coupons", "subscriptions")
 PAGE_PARAMETERS = ({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0}},)  # shared, read-only
+ID_PARAMETERS = ({"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}},)  # shared, read-only
 DECIMAL = re.compile(r"^\d+\.\d{2}$")
 FIELDS_PER_COLLECTION = 3
 
@@ -355,6 +356,7 @@ class ApiWorld(World):
         paths[base] = {"get": {"operationId": f"list_{c}_v{version.number}", "parameters": PAGE_PARAMETERS,
                                "deprecated": deprecated, "x-collection": c}}
         paths[base + "/{id}"] = {
+            "parameters": ID_PARAMETERS,
             "get": {"operationId": f"get_{c}_v{version.number}", "deprecated": deprecated, "x-collection": c,
                     "responses": {"200": {"content": {"application/json": {"schema": ref}}}}},
             "patch": {"operationId": f"update_{c}_v{version.number}", "deprecated": deprecated,

@@ -104,7 +104,7 @@ class FileWorld(World):
     Mutation methods (what the ``files`` perturbation kinds and the env's operations call):
     ``set_value``, ``set_writable``, ``set_corrupt``, ``replace_keys``, ``move``,
     ``remove_key``, ``delete_file``, ``recreate_file``, ``create_file``, ``remove_file``, ``restore_backup``,
-    ``restore_at``, ``mkdirs``. Queries: ``file_at``, ``path``, ``node``, ``managed_paths``,
+    ``restore_at``, ``mkdirs``, ``remove_directory``. Queries: ``file_at``, ``path``, ``node``, ``managed_paths``,
     ``managed_directories``, ``damaged_managed``, ``pick_directory``, ``free_name``,
     ``alternative_value``, ``target_value``, ``target_ok``, ``count_ok``.
     """
@@ -356,6 +356,15 @@ class FileWorld(World):
         """Remove a file leaving no record (a decoy taken back)."""
         self.delete_file(inode)
         self.deleted.pop(inode, None)
+
+    def remove_directory(self, inode: int) -> None:
+        """Remove an empty directory (not the root): what ``rmdir`` did in a real sandbox."""
+        if inode == ROOT or not self.nodes[inode].is_dir or self.graph.out_degree(inode):
+            raise ValueError(f"remove_directory: inode {inode} is not an empty directory other than /")
+        self.nodes.pop(inode)
+        self.graph.remove_node(inode)
+        del self.node_at[self.path_of.pop(inode)]
+        self.dir_ids.remove(inode)
 
     def file_record(self, inode: int) -> dict[str, Any]:
         node = self.nodes[inode]
