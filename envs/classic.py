@@ -246,6 +246,11 @@ class NonStationary(DriftHandles, gym.Wrapper, RecordConstructorArgs):
     def facts(self) -> dict[str, Any]:  # the parameters are readable before the first reset too
         return self.world.facts()
 
+    def view_facts(self) -> dict[str, Any]:
+        """The facts an observation implies: none — the observation is the env's own state and
+        never shows a parameter, so a policy without ``belief()`` abstains on every probe."""
+        return {}
+
     def world_digest(self) -> str:
         return self.world.digest()
 
