@@ -30,8 +30,8 @@ def test_every_id_has_the_four_baselines(env_id):
 
 
 def test_unknown_agents_get_a_clear_error():
-    with pytest.raises(ValueError, match=r"unknown agent 'adaptve' for driftgym/CartPole-v1; did you mean 'adaptive'\? known: adaptive, oracle, random, stale"):
-        agents.make("adaptve", gym.make("driftgym/CartPole-v1"))
+    with pytest.raises(ValueError, match=r"unknown agent 'adaptve' for driftgym/Pendulum-v1; did you mean 'adaptive'\? known: adaptive, oracle, random, stale"):
+        agents.make("adaptve", gym.make("driftgym/Pendulum-v1"))
 
 
 @pytest.mark.parametrize("name", ["random", "stale", "adaptive", "oracle"])

@@ -143,7 +143,7 @@ def test_the_command_line_end_to_end(tmp_path):
     [
         (["run", "no-such-scenario"], "driftgym: unknown scenario 'no-such-scenario'"),
         (["run", "calm-control", "--seeds", "5-2"], "argument --seeds: bad seed range '5-2'"),
-        (["run", "calm-control", "--agents", "stael"], "driftgym: unknown agent 'stael' for driftgym/CartPole-v1; known: adaptive, oracle, random, stale"),
+        (["run", "pendulum-mass-oscillation", "--agents", "stael"], "driftgym: unknown agent 'stael' for driftgym/Pendulum-v1; known: adaptive, oracle, random, stale"),
         (["run", "calm-control", "--out", "/proc/driftgym-out"], "driftgym: cannot write to the output directory /proc/driftgym-out"),
         (["replay", "missing.jsonl"], "driftgym: no trace at missing.jsonl"),
         (["show", "calm-contrl"], "driftgym: unknown scenario 'calm-contrl'; did you mean 'calm-control'?"),
