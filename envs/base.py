@@ -30,7 +30,7 @@ from driftgym.perturbations import (
     digest_of,
 )
 
-__all__ = ["DriftEnv", "DriftHandles", "Streams", "VISIBILITIES", "World", "seed_streams"]
+__all__ = ["DriftEnv", "DriftHandles", "Streams", "valid_action", "VISIBILITIES", "World", "seed_streams"]
 
 VISIBILITIES = ("hidden", "flag", "magnitude", "full")
 
@@ -74,6 +74,15 @@ def check_horizon(horizon: Any) -> int:
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise ValueError(f"horizon must be a whole number >= 1 (got {horizon!r})")
     return int(horizon)
+
+
+def valid_action(space: spaces.Space, action: Any) -> bool:
+    """``space.contains(action)``, with fast paths for Discrete and MultiDiscrete actions."""
+    if type(space) is spaces.Discrete and isinstance(action, (int, np.integer)) and not isinstance(action, bool):
+        return space.start <= action < space.start + space.n
+    if type(space) is spaces.MultiDiscrete and type(action) is np.ndarray and action.dtype.kind in "iu":
+        return action.shape == space.nvec.shape and bool((action >= 0).all() and (action < space.nvec).all())
+    return space.contains(action)
 
 
 class World:
@@ -246,7 +255,7 @@ class DriftEnv(DriftHandles, gym.Env):
     def step(self, action: Any):
         if self._t < 0:
             raise ResetNeeded("Cannot call env.step() before calling env.reset()")
-        if not self._valid_action(action):
+        if not valid_action(self.action_space, action):
             raise InvalidAction(f"action {action!r} is not in the action space {self.action_space}")
         self._fired = self._playback.fire(self.world, self._t)
         reward, terminated, info = self._act(action)
@@ -293,15 +302,6 @@ class DriftEnv(DriftHandles, gym.Env):
         return notice_spaces(self.visibility)
 
     # ----- helpers
-    def _valid_action(self, action: Any) -> bool:
-        """``action_space.contains``, with a fast path for Discrete and MultiDiscrete actions."""
-        space = self.action_space
-        if type(space) is spaces.Discrete and type(action) is int:
-            return 0 <= action < space.n
-        if type(space) is spaces.MultiDiscrete and type(action) is np.ndarray and action.dtype.kind in "iu":
-            return action.shape == space.nvec.shape and bool((action >= 0).all() and (action < space.nvec).all())
-        return space.contains(action)
-
     def _check_schedule(self, schedule: Any, default: Any) -> Schedule:
         return check_schedule(schedule, self.world_kind, type(self).__name__, default)
 

@@ -89,7 +89,6 @@ class MujocoParamWorld(ParamWorld):
 
         self.env = env
         self.model = env.model
-        self._mujoco = mujoco
         self._scratch = mujoco.MjData(self.model)  # mj_setConst writes into the data it gets
         self._objects = self._named_objects()
         self.addresses: dict[str, tuple[np.ndarray, int, bool]] = {}
@@ -103,6 +102,12 @@ class MujocoParamWorld(ParamWorld):
         self.initial = dict(self.built)
 
     # ----- naming
+    @property
+    def _mujoco(self) -> Any:  # the module, looked up (a module attribute would not deep-copy)
+        import mujoco
+
+        return mujoco
+
     def _named_objects(self) -> dict[str, dict[str, int]]:
         m, obj = self.model, self._mujoco.mjtObj
 
@@ -257,12 +262,9 @@ class MujocoNonStationary(NonStationary):
     def _build_param_world(self, base: Any, params: Sequence[str] | None) -> MujocoParamWorld:
         return MujocoParamWorld(base, params)
 
-    def planning_copy(self, mode: str = "current") -> gym.Env:
-        """A copy of the bare MuJoCo env with its own model and data, in which no drift fires:
-        the parameters as they are now (``"current"``) or as first built (``"initial"``), and the
-        current simulation state either way. Stepping it never touches this env."""
-        if mode not in ("initial", "current"):
-            raise ValueError(f"planning_copy mode must be 'initial' or 'current' (got {mode!r})")
+    def _copy_base(self) -> gym.Env:
+        """The bare MuJoCo env with its own model and data (MjData cannot be deep-copied), in
+        the current simulation state."""
         mujoco = self.world._mujoco
         base = self.env.unwrapped
         twin = copy.copy(base)
@@ -276,8 +278,6 @@ class MujocoNonStationary(NonStationary):
         twin.mujoco_renderer = None
         if base._np_random is not None:
             twin._np_random = copy.deepcopy(base._np_random)
-        if mode == "initial":
-            MujocoParamWorld(twin, self.world.names).load(self.world.built)
         return twin
 
 

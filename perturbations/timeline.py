@@ -335,8 +335,9 @@ class Playback:
         target, before = self._open.pop(index)
         perturbation = self._store[index].perturbation
         if perturbation.absolute_revert:
-            for later, (other, _) in self._open.items():
-                if later > index and other == target and self._store[later].perturbation.absolute_revert:
+            opened = self._opened[index]
+            for later, (other, _) in self._open.items():  # "later": opened later, whatever the store order
+                if self._opened[later] > opened and other == target and self._store[later].perturbation.absolute_revert:
                     self._open[later] = (other, before)
                     now = world.get_param(target) if hasattr(world, "get_param") else None
                     return target, now, now

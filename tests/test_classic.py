@@ -280,3 +280,27 @@ def test_every_observation_lies_in_the_space_and_never_shares_a_buffer(actions, 
         seen.append(obs)
         if terminated or truncated:
             obs, _ = env.reset()
+
+
+def test_an_invalid_action_is_refused_before_the_step_s_events_fire():
+    env = gym.make("driftgym/CartPole-v1", schedule=[{"at": 0, "perturb": {"kind": "scale_param", "param": "gravity", "factor": 2.0}}])
+    env.reset(seed=0)
+    with pytest.raises(gym.error.InvalidAction, match=r"action 5 is not in the action space Discrete\(2\)"):
+        env.step(5)
+    env.step(0)
+    assert env.unwrapped.gravity == 19.6 and len(env.get_wrapper_attr("event_log")) == 1
+
+
+def test_planning_copies_of_any_env_are_independent_and_can_follow_the_timeline():
+    blackjack = NonStationary(gym.make("Blackjack-v1"), [])
+    blackjack.reset(seed=0)
+    hand = list(blackjack.unwrapped.player)
+    blackjack.planning_copy().step(1)
+    assert blackjack.unwrapped.player == hand
+    env = gym.make("driftgym/CartPole-v1", schedule=GRAVITY_UP)
+    env.reset(seed=0)
+    env.step(0)
+    dreaming = env.get_wrapper_attr("planning_copy")("current", perturb=True)
+    dreaming.step(0)
+    assert (dreaming.unwrapped.gravity, env.unwrapped.gravity) == (10.8, 10.3)
+    assert len(env.get_wrapper_attr("event_log")) == 1

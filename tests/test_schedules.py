@@ -268,3 +268,31 @@ def test_overlapping_windows_on_one_parameter_unwind_like_a_stack():
 def test_a_kind_that_cannot_be_undone_is_refused_in_a_window_when_the_schedule_is_built():
     with pytest.raises(PerturbationError, match=r"schedule\[0\]\.perturb\.kind: restore_file cannot be undone, so it cannot run in a window"):
         schedule_from_wire([{"window": [3, 5], "perturb": {"kind": "restore_file"}}])
+
+
+def test_windows_unwind_in_the_order_they_opened_when_one_is_seeded_and_one_is_not():
+    class World:
+        g = 9.8
+
+        def get_param(self, name):
+            return self.g
+
+        def set_param(self, name, value):
+            self.g = value
+
+        def settle(self):
+            pass
+
+    # The seeded window sits after the fixed one in the timeline's store, yet opens first.
+    schedule = schedule_from_wire([
+        {"window": [10, 5], "perturb": {"kind": "set_param", "param": "g", "value": 30.0}},
+        {"window": [5, 20], "perturb": {"kind": "set_param", "param": "g", "value": {"uniform": [20, 21]}}},
+    ])
+    timeline = schedule.compile(3, 40)
+    seeded = [e for e in timeline if e.source == 1][0].perturbation.value
+    world, playback = World(), Playback(timeline, PerturbationStream(0))
+    seen = {}
+    for step in range(30):
+        playback.fire(world, step)
+        seen[step] = world.g
+    assert (seen[4], seen[5], seen[10], seen[15], seen[24], seen[25], seen[29]) == (9.8, seeded, 30.0, seeded, seeded, 9.8, 9.8)
