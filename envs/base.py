@@ -168,6 +168,11 @@ class DriftHandles:
         return self._require_reset()._playback.timeline
 
     @property
+    def playback(self) -> Playback:
+        """The episode's playback: for servers and sandboxes that advance the world themselves."""
+        return self._require_reset()._playback
+
+    @property
     def event_log(self):
         return self._require_reset()._playback.event_log
 

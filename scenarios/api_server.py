@@ -45,8 +45,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import driftgym
 from driftgym.envs.api import HttpApiEnv, Request, Response
 from driftgym.envs.api.world import ApiWorld
-from driftgym.envs.base import seed_streams
-from driftgym.perturbations import Playback, canonical_json, digest_of
+from driftgym.perturbations import Playback, canonical_json
 
 __all__ = ["ApiServer", "MAX_BODY", "TRACE_FORMAT", "WORLD_METHODS", "main", "replay_exchanges"]
 
@@ -79,11 +78,8 @@ def _exchanges_result(count: int, mismatch, world=None):
 def world_setup(env_kwargs: dict[str, Any], schedule: Any, horizon: int | None, seed: int) -> tuple[ApiWorld, Playback, HttpApiEnv]:
     """The world and the playback of its timeline, exactly as ``HttpApiEnv(...).reset(seed=seed)`` builds them."""
     env = HttpApiEnv(**env_kwargs, schedule=schedule, horizon=horizon)  # validates the arguments and the schedule
-    streams = seed_streams(seed, None)
-    world = ApiWorld(streams.generator("world"), env.n_collections, env.n_records)
-    world.rng = streams.generator("dynamics")
-    timeline = env.schedule.compile(streams.seed_sequence("timeline"), env.horizon)
-    return world, Playback(timeline, streams.perturbation_stream()), env
+    env.reset(seed=seed)  # the one place worlds, streams and timelines are built
+    return env.world, env.playback, env
 
 
 def request_record(request: Request) -> dict[str, Any]:

@@ -63,6 +63,16 @@ def seeds_argument(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"bad seed range {text!r}: use 0-9 or 1,4,7 (non-negative, low <= high)") from None
 
 
+def whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
 def progress_bar(done: int, total: int) -> None:
     if not sys.stderr.isatty():
         return
@@ -160,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="scenarios, env ids, agents and perturbation kinds")
     show_parser = commands.add_parser("show", help="a scenario's compiled timeline as a table")
     show_parser.add_argument("scenario")
-    show_parser.add_argument("--seed", type=int, default=0)
+    show_parser.add_argument("--seed", type=whole_number, default=0)
     run_parser = commands.add_parser("run", help="run scenarios (default: a small suite) and print a results table")
     run_parser.add_argument("scenarios", nargs="*", help="bundled scenario ids or paths to YAML files")
     run_parser.add_argument("--agents", help="comma-separated agent names (default: each scenario's)")
@@ -172,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--resume", action="store_true", help="run only the episodes whose traces are missing")
     replay_parser = commands.add_parser("replay", help="re-execute a trace and verify every step's digests")
     replay_parser.add_argument("trace")
-    replay_parser.add_argument("--until", type=int)
+    replay_parser.add_argument("--until", type=whole_number)
     replay_parser.add_argument("--show-world", action="store_true")
     plot_parser = commands.add_parser("plot", help="reward and world-model accuracy per scenario, as PNG (extra 'plot')")
     plot_parser.add_argument("run_dir")
@@ -232,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (UsageError, ScenarioError, ReplayError, PerturbationError, RuntimeError, gym.error.Error) as error:
         print(f"driftgym: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, KeyError) as error:  # e.g. env_kwargs an env refuses, a damaged trace
+        print(f"driftgym: {type(error).__name__}: {error}", file=sys.stderr)
         return 2
 
 

@@ -60,16 +60,27 @@ def _header(path: Path) -> dict[str, Any]:
         raise ReplayError(f"{path}: cannot read a trace ({error})") from None
 
 
+HEADER_FIELDS = ("scenario", "seed", "timeline_digest", "observation_digest", "world_digest")
+STEP_FIELDS = ("step", "action", *CHECKED)
+
+
 def load_trace(path: Path) -> list[dict[str, Any]]:
-    try:
-        lines = read_trace(path)
-    except (OSError, ValueError) as error:
-        raise ReplayError(f"{path}: cannot read a trace ({error})") from None
-    header = lines[0] if lines else {}
+    header = _header(path)
     if header.get("format") != TRACE_FORMAT:
         raise ReplayError(f"{path}: not a driftgym trace of format {TRACE_FORMAT} (got {header.get('format')!r})")
     if header.get("driftgym") != driftgym.__version__:
         raise ReplayError(f"{path}: written by driftgym {header.get('driftgym')}, this is {driftgym.__version__}")
+    try:
+        lines = read_trace(path)
+    except ValueError as error:
+        raise ReplayError(str(error)) from None
+    missing = [f for f in HEADER_FIELDS if f not in lines[0]]
+    if missing:
+        raise ReplayError(f"{path}: the header lacks {', '.join(missing)}")
+    for number, line in enumerate(lines[1:-1], start=2):
+        missing = [f for f in STEP_FIELDS if f not in line]
+        if missing:
+            raise ReplayError(f"{path}: line {number} lacks {', '.join(missing)}")
     return lines
 
 
@@ -88,7 +99,7 @@ def replay_trace(path: Path, until: int | None = None) -> ReplayResult:
         module, function = OTHER_TRACES[header["format"]].split(":")
         return getattr(importlib.import_module(module), function)(path, until)
     lines = load_trace(path)
-    header, steps = lines[0], [line for line in lines[1:] if "step" in line]
+    header, steps = lines[0], lines[1:-1]
     env = make_env(Scenario.from_dict(header["scenario"], str(path)))
     observation, _ = env.reset(seed=header["seed"])
     for field, replayed in (

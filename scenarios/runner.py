@@ -23,6 +23,7 @@ import numpy as np
 
 import driftgym
 from driftgym import agents
+from driftgym.envs.base import Streams
 from driftgym.perturbations import canonical_json, digest_of
 from driftgym.scenarios import metrics
 from driftgym.scenarios.scenario import Scenario
@@ -30,7 +31,6 @@ from driftgym.scenarios.scenario import Scenario
 __all__ = ["TRACE_FORMAT", "Cell", "run_cell", "run_scenarios", "summarise_runs", "write_atomic"]
 
 TRACE_FORMAT = "driftgym-trace/1"
-PROBES = 4  # the probe stream's index among the episode's seed streams (envs.base.Streams)
 
 
 @dataclass(frozen=True)
@@ -91,20 +91,24 @@ def believed(agent: agents.Agent, env: gym.Env, keys: Sequence[str]) -> dict[str
     belief = agent.belief(keys)
     if belief is not None:
         return belief
-    try:
-        view = env.get_wrapper_attr("view_facts")()
-    except AttributeError:
-        return {}
+    view_facts = handle(env, "view_facts")
+    view = view_facts() if view_facts is not None else {}
     return {k: (view[k], None) for k in keys if k in view}
+
+
+def handle(env: gym.Env, name: str) -> Any:
+    """``env.get_wrapper_attr(name)``, or None when no layer of the stack has it (an error raised
+    while *using* a handle is never mistaken for its absence)."""
+    try:
+        return env.get_wrapper_attr(name)
+    except AttributeError:
+        return None
 
 
 def believable(env: gym.Env, truth: dict[str, Any]) -> list[str]:
     """The fact keys an agent is asked about: those of the families its env names in
     ``belief_prefixes`` (what the task makes it track), else every fact; sorted."""
-    try:
-        prefixes = env.get_wrapper_attr("belief_prefixes")
-    except AttributeError:
-        prefixes = None
+    prefixes = handle(env, "belief_prefixes")
     return sorted(k for k in truth if prefixes is None or k.split(":", 1)[0] in prefixes)
 
 
@@ -129,7 +133,7 @@ def run_cell(cell: Cell) -> list[dict[str, Any]]:
     agent = agents.make(cell.agent, env)
     observation, info = env.reset(seed=cell.seed)
     agent.reset(cell.seed)
-    probe_rng = np.random.default_rng(np.random.SeedSequence(cell.seed, spawn_key=(PROBES,)))
+    probe_rng = Streams(cell.seed).generator("probes")  # the episode's probe stream (design.md)
     timeline = env.get_wrapper_attr("timeline")
     event_log = env.get_wrapper_attr("event_log")
     probes = probe(env, agent, probe_rng, scenario.probe_facts, -1)  # at reset: before any change
@@ -197,10 +201,9 @@ def episode_figures(rewards: list[float], event_steps: list[int], probes: list[d
         "censored": sum(1 for a in adaptation if a["censored"]),  # not recovered within the window
         "world_model": metrics.probe_accuracy(probes),
     }
-    try:
-        figures["env"] = plain(env.get_wrapper_attr("episode_figures")())
-    except AttributeError:
-        pass
+    env_figures = handle(env, "episode_figures")
+    if env_figures is not None:
+        figures["env"] = plain(env_figures())
     return figures
 
 
@@ -237,7 +240,7 @@ def run_scenarios(
 ) -> dict[str, Any]:
     """Run every (scenario, agent, seed) cell into ``out`` and write ``summary.json``/``.md``."""
     cells = cells_of(scenarios, agent_names, seeds)
-    todo = [c for c in cells if not (resume and c.path(out).is_file())]
+    todo = [c for c in cells if not (resume and complete(c.path(out)))]
     done = len(cells) - len(todo)
     if progress:
         progress(done, len(cells))
@@ -268,7 +271,23 @@ def run_scenarios(
 
 
 def read_trace(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+    """The lines of a trace; a file that is not one raises ValueError naming it."""
+    try:
+        lines = [json.loads(line) for line in path.read_text().splitlines() if line]
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: not a readable trace ({error})") from None
+    if not lines or lines[0].get("format") != TRACE_FORMAT or "closing" not in lines[-1]:
+        raise ValueError(f"{path}: not a complete driftgym trace of format {TRACE_FORMAT}")
+    return lines
+
+
+def complete(path: Path) -> bool:
+    """Whether ``path`` holds a complete trace (resume runs the cell again otherwise)."""
+    try:
+        read_trace(path)
+    except ValueError:
+        return False
+    return True
 
 
 def summarise_runs(cells: Sequence[Cell], out: Path) -> dict[str, Any]:

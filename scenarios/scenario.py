@@ -221,6 +221,9 @@ def _explain(error: ValidationError) -> str:
                 return f"{where}.{key}: unknown key{suggest(key, WHEN_OPTIONS)} an entry takes one of {', '.join(WHEN_OPTIONS)}"
         return f"{where}: an entry takes exactly one of {', '.join(WHEN_OPTIONS)} (found {', '.join(found) or 'none'})"
     if error.validator == "anyOf":
+        fitting = [e for e in error.context if e.validator != "type"]  # an option of the right type
+        if fitting:
+            return _explain(_most_relevant(fitting))
         allowed = [_describe_option(option) for option in error.validator_value]
         return f"{where}: got {error.instance!r}; allowed: {' or '.join(dict.fromkeys(allowed))}"
     if error.validator in ("minimum", "exclusiveMinimum", "maximum"):

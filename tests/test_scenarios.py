@@ -1,12 +1,10 @@
 """Scenario files, the runner, replay and the command line, end to end."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml

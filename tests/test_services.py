@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 import driftgym  # noqa: F401
 from driftgym.envs.services import OPERATIONS, ServiceGraph, ServicesEnv
-from driftgym.envs.services.graph import Levels
 from driftgym.perturbations import PerturbationError, kind_names, perturbation_from_dict
 
 NOOP, PROBE, RESTART, SCALE_UP, SCALE_DOWN, ROLLBACK, FAILOVER = range(7)

@@ -52,10 +52,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftgym.envs.base import seed_streams
 from driftgym.envs.files.env import FileSystemEnv
-from driftgym.envs.files.world import ROOT, FileWorld, split
-from driftgym.perturbations import Playback
+from driftgym.envs.files.world import ROOT, split
 
 __all__ = ["CORRUPT_LINE", "FileSandbox", "ReadBack", "SandboxError", "main", "parse_document", "render_document"]
 
@@ -139,9 +137,8 @@ class FileSandbox:
                 raise SandboxError(f"scenario {scenario.id} runs {scenario.env}; the sandbox needs driftgym/FileSystem-v0")
             env_kwargs, schedule, horizon = scenario.env_kwargs, scenario.schedule, scenario.horizon
         env = FileSystemEnv(**(env_kwargs or {}), schedule=schedule, horizon=horizon)  # validates the arguments
-        streams = seed_streams(seed, None)
-        self.world = FileWorld.generate(streams.generator("world"), env.n_files, env.n_dirs, env.n_keys, env.n_targets)
-        self.playback = Playback(env.schedule.compile(streams.seed_sequence("timeline"), env.horizon), streams.perturbation_stream())
+        env.reset(seed=seed)  # the one place worlds, streams and timelines are built
+        self.world, self.playback = env.world, env.playback
         self.horizon = env.horizon
         self.keep = keep
         self.t = 0

@@ -274,6 +274,7 @@ class ServicesEnv(DriftEnv):
 
     def view_facts(self) -> dict[str, Any]:
         """The facts the agent's view implies (same keys as ``facts()``, probed ones only)."""
+        self._require_reset()
         names, regions = self.world.names, self.world.regions
         facts: dict[str, Any] = {}
         for i in np.flatnonzero(self.view_step >= 0).tolist():

@@ -75,7 +75,7 @@ class FilesGrammar(Grammar):
         for i, target in enumerate(world.targets):
             lines.append(f"  target {i}: {target.key} = {target.desired} in {env.view.paths[i]} (inode {target.inode})")
         lines += [
-            f"Each step earns the fraction of targets holding their desired value, minus the command's cost;",
+            "Each step earns the fraction of targets holding their desired value, minus the command's cost;",
             f"the episode lasts {env.horizon} steps. Commands (one per step):",
             self.usage,
         ]
