@@ -76,6 +76,13 @@ def check_horizon(horizon: Any) -> int:
     return int(horizon)
 
 
+def invariant(holds: bool, message: str) -> None:
+    """A world's ``check_invariants`` step: raise AssertionError with ``message`` unless it holds
+    (a plain ``assert`` would vanish under ``python -O``)."""
+    if not holds:
+        raise AssertionError(message)
+
+
 def valid_action(space: spaces.Space, action: Any) -> bool:
     """``space.contains(action)``, with fast paths for Discrete and MultiDiscrete actions."""
     if type(space) is spaces.Discrete and isinstance(action, (int, np.integer)) and not isinstance(action, bool):
@@ -118,14 +125,15 @@ class World:
         return {k: (mine.get(k), theirs.get(k)) for k in keys if mine.get(k) != theirs.get(k)}
 
 
-def check_schedule(schedule: Any, world_kind: str, env_name: str, default: Any = None) -> Schedule:
-    """A Schedule whose every kind acts on ``world_kind`` (or on any world)."""
+def check_schedule(schedule: Any, world_kind: str | tuple[str, ...], env_name: str, default: Any = None) -> Schedule:
+    """A Schedule whose every kind acts on ``world_kind`` (one world or several) or on any world."""
     schedule = as_schedule(schedule, default)
     from driftgym.perturbations import kind_names
 
+    worlds = (world_kind,) if isinstance(world_kind, str) else tuple(world_kind)
     for perturbation in schedule.perturbations():
-        if perturbation.world not in (world_kind, "any"):
-            accepted = kind_names(world_kind) + kind_names("any")
+        if perturbation.world not in (*worlds, "any"):
+            accepted = [k for w in (*worlds, "any") for k in kind_names(w)]
             raise PerturbationError(
                 f"schedule: kind {perturbation.kind!r} acts on {perturbation.world} worlds; "
                 f"{env_name} accepts: {', '.join(accepted)}"

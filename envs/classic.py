@@ -315,8 +315,16 @@ def check_planning_mode(mode: str) -> None:
         raise ValueError(f"planning_copy mode must be 'initial' or 'current' (got {mode!r})")
 
 
-def drifting(env_id: str, base: Callable[..., gym.Env], default_schedule: list[dict[str, Any]], horizon: int, doc: str):
-    """An entry point for ``gym.make``: the bare env wrapped in NonStationary with a default schedule."""
+def drifting(
+    env_id: str,
+    base: Callable[..., gym.Env],
+    default_schedule: list[dict[str, Any]],
+    horizon: int,
+    doc: str,
+    wrapper: type[NonStationary] = NonStationary,
+):
+    """An entry point for ``gym.make``: ``base(render_mode=..., **kwargs)`` (a class, or a function
+    with a ``metadata`` attribute) wrapped in ``wrapper`` with a default schedule."""
 
     def make(
         schedule: Schedule | Sequence[dict[str, Any]] | None = None,
@@ -328,7 +336,7 @@ def drifting(env_id: str, base: Callable[..., gym.Env], default_schedule: list[d
     ) -> NonStationary:
         inner = base(render_mode=render_mode, **kwargs)
         inner.spec = gym.spec(env_id)  # so errors name the id; gym.make sets the final spec
-        env = NonStationary(
+        env = wrapper(
             inner,
             default_schedule if schedule is None else schedule,
             horizon=horizon,

@@ -41,7 +41,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.error import DependencyNotInstalled
 
-from driftgym.envs.classic import NonStationary, ParamWorld
+from driftgym.envs.classic import NonStationary, ParamWorld, drifting
 from driftgym.perturbations import PerturbationError, Schedule
 from driftgym.perturbations.core import suggest
 
@@ -285,28 +285,13 @@ def mujoco_drifting(env_id: str, entry: str, default_schedule: list[dict[str, An
     """An entry point for ``gym.make``: gymnasium's v5 env (``entry``, ``module:Class``) wrapped
     in MujocoNonStationary with a default schedule; MuJoCo is imported when it is called."""
 
-    def make(
-        schedule: Schedule | Sequence[dict[str, Any]] | None = None,
-        horizon: int = horizon,
-        visibility: str = "hidden",
-        persist: bool = False,
-        render_mode: str | None = None,
-        **kwargs: Any,
-    ) -> MujocoNonStationary:
+    def base(render_mode: str | None = None, **kwargs: Any) -> gym.Env:
         require_mujoco(env_id)
         module, name = entry.split(":")
-        inner = getattr(importlib.import_module(module), name)(render_mode=render_mode, **kwargs)
-        inner.spec = gym.spec(env_id)
-        env = MujocoNonStationary(
-            inner, default_schedule if schedule is None else schedule, horizon=horizon, visibility=visibility, persist=persist
-        )
-        env._registered = True
-        return env
+        return getattr(importlib.import_module(module), name)(render_mode=render_mode, **kwargs)
 
-    make.__doc__ = doc
-    make.metadata = {"render_modes": ["human", "rgb_array", "depth_array", "rgbd_tuple"]}  # type: ignore[attr-defined]
-    make.default_schedule = default_schedule  # type: ignore[attr-defined]
-    return make
+    base.metadata = {"render_modes": ["human", "rgb_array", "depth_array", "rgbd_tuple"]}  # type: ignore[attr-defined]
+    return drifting(env_id, base, default_schedule, horizon, doc, wrapper=MujocoNonStationary)
 
 
 # --------------------------------------------------------------------------- the registered ids

@@ -20,8 +20,8 @@ from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv as GymFrozenLake
 from gymnasium.envs.toy_text.frozen_lake import generate_random_map
 from gymnasium.utils import colorize
 
-from driftgym.envs.base import DriftEnv, World
-from driftgym.perturbations import PerturbationError, Schedule, kind_names
+from driftgym.envs.base import DriftEnv, World, check_schedule
+from driftgym.perturbations import PerturbationError, Schedule
 from driftgym.perturbations.core import suggest
 from driftgym.perturbations.distributions import compact_rows, shift_intended
 
@@ -249,14 +249,9 @@ class ToyTextEnv(DriftEnv):
 
     # ----- DriftEnv
     def _check_schedule(self, schedule: Any, default: Any) -> Schedule:
-        from driftgym.perturbations import as_schedule
-
-        checked = as_schedule(schedule, default)
         name = type(self).__name__
+        checked = check_schedule(schedule, ("transitions", "params"), name, default)
         for perturbation in checked.perturbations():
-            if perturbation.world not in ("transitions", "params", "any"):
-                accepted = kind_names("transitions") + kind_names("params") + kind_names("any")
-                raise PerturbationError(f"schedule: kind {perturbation.kind!r} acts on {perturbation.world} worlds; {name} accepts: {', '.join(accepted)}")
             self._check_target(perturbation, name)
         return checked
 

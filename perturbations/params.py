@@ -14,7 +14,7 @@ kind                      value after a firing at step ``t`` (``x`` now, ``x0`` 
 ``drift_param``           ``x + rate``, meant for every step   (deterministic trend)
 ``oscillate_param``       ``x0 + amplitude * sin(2 pi t / period + phase)``
 ``decay_param``           ``to + (x0 - to) * exp(-rate * t)``  (exponential decay)
-``interpolate_param``     ``x0 + (to - x0) * s((t - start) / (stop - start))``, s linear or sigmoid
+``interpolate_param``     ``x0 + (to - x0) * s((t + 1 - start) / (stop - start))``, s linear or sigmoid
 ``polynomial_param``      ``x0 + sum_i c_i * t ** (i + 1)``    (polynomial trend)
 ``list_param``            the value after ``x`` in ``values`` (``cycle``: wrap around)
 ``random_walk_param``     ``x + drift + reversion * (mean - x) + sigma * N(0, 1)``

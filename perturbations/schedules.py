@@ -127,9 +127,9 @@ def _perturbations_of(source: Source) -> list[Perturbation]:
 def _seed_sequence(seed: Seed) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise PerturbationError(f"seed must be a non-negative whole number or None (got {seed!r})")
-    return np.random.SeedSequence(seed)
+    return np.random.SeedSequence(None if seed is None else int(seed))
 
 
 class Schedule:

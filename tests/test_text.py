@@ -338,3 +338,18 @@ def test_chat_agent_keeps_the_conversation():
 @pytest.mark.parametrize("env_id", list(TEXT_IDS))
 def test_every_text_id_has_the_baselines(env_id):
     assert agents.names(env_id) == ["adaptive", "oracle", "random", "stale"]
+
+
+def test_visibility_is_said_in_words_and_full_lists_the_events():
+    register_text_envs()
+    schedule = [{"at": 1, "perturb": {"kind": "crash", "service": "db"}}]
+    hidden = gym.make("driftgym/Services-text-v0", schedule=schedule)
+    flag = gym.make("driftgym/Services-text-v0", schedule=schedule, visibility="flag")
+    full = gym.make("driftgym/Services-text-v0", schedule=schedule, visibility="full")
+    for env in (hidden, flag, full):
+        env.reset(seed=0)
+    said = {name: [env.step("wait") for _ in range(2)] for name, env in (("hidden", hidden), ("flag", flag), ("full", full))}
+    assert all("[changed]" not in s[0] and "[unchanged]" not in s[0] for s in said["hidden"])
+    assert "[unchanged]" in said["flag"][0][0] and "[changed] 1 change(s) since the last command" in said["flag"][1][0]
+    assert "[changed] 1 change(s) since the last command, magnitude 1" in said["full"][1][0]
+    assert [e["kind"] for e in said["full"][1][4]["events"]] == ["crash"] and "events" not in said["flag"][1][4]

@@ -185,6 +185,7 @@ class HttpApiEnv(DriftEnv):
         self._draw_jobs()
         self._queue: deque[int] = deque([0])
         self.jobs = {"completed": 0, "missed": 0, "given_up": 0}
+        self._sent = False
         self._status, self._latency = 0, 0
         self._deprecated = False
         self._field_present = self._type_ok = True
@@ -203,6 +204,7 @@ class HttpApiEnv(DriftEnv):
 
     def _act(self, action: Any):
         op, t = int(action), self._t
+        self._sent = False  # info["http_status"] is 0 on a step that sends nothing
         job = self._queue[0] if self._queue else None
         reward = 0.0
         if op == REQUEST and job is not None:
@@ -246,6 +248,7 @@ class HttpApiEnv(DriftEnv):
         """Send through the world; what the client sees (None on a timeout) and the request's cost."""
         view, now = self.view, self._t
         cost = -REQUEST_COST - (IGNORED_RETRY_AFTER if view.retry_until > now else 0.0)
+        self._sent = True
         response = self.world.handle(request)
         if response.latency_ms >= self.timeout_ms:
             self.last_exchange = (request, None)
@@ -319,7 +322,7 @@ class HttpApiEnv(DriftEnv):
             self.view.hints[collection] = headers["Link"].partition(">")[0].lstrip("<")
 
     def _last_code(self) -> int:
-        if self.last_exchange is None or self.last_exchange[1] is None:
+        if not self._sent or self.last_exchange is None or self.last_exchange[1] is None:
             return 0
         return self.last_exchange[1].status
 

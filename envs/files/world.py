@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from driftgym.envs.base import World
+from driftgym.envs.base import World, invariant
 
 __all__ = ["FileWorld", "KEY_DOMAINS", "KEY_NAMES", "MAX_DEPTH", "Node", "ROOT", "Target"]
 
@@ -509,26 +509,26 @@ class FileWorld(World):
     def check_invariants(self) -> None:
         """Raise AssertionError naming the first broken invariant of the tree and its indexes."""
         g = self.graph
-        assert set(g.nodes) == set(self.nodes), "graph nodes and node records differ"
+        invariant(set(g.nodes) == set(self.nodes), "graph nodes and node records differ")
         roots = [n for n in g.nodes if g.in_degree(n) == 0]
-        assert roots == [ROOT], f"the tree must have exactly one root, inode 0 (roots: {roots})"
-        assert nx.is_arborescence(g), "not a tree: some entry is unreachable from / or has two parents"
-        assert len(self.path_of) == len(self.nodes) == len(self.node_at), "path indexes out of sync"
+        invariant(roots == [ROOT], f"the tree must have exactly one root, inode 0 (roots: {roots})")
+        invariant(nx.is_arborescence(g), "not a tree: some entry is unreachable from / or has two parents")
+        invariant(len(self.path_of) == len(self.nodes) == len(self.node_at), "path indexes out of sync")
         for inode, node in self.nodes.items():
-            assert node.inode == inode, f"inode {inode} is recorded as {node.inode}"
+            invariant(node.inode == inode, f"inode {inode} is recorded as {node.inode}")
             if inode == ROOT:
                 continue
-            assert node.name and "/" not in node.name, f"bad name {node.name!r} of inode {inode}"
-            assert list(g.pred[inode]) == [node.parent], f"inode {inode}: parent {node.parent} is not its graph parent"
-            assert self.nodes[node.parent].is_dir, f"inode {inode} lives in a file"
+            invariant(node.name and "/" not in node.name, f"bad name {node.name!r} of inode {inode}")
+            invariant(list(g.pred[inode]) == [node.parent], f"inode {inode}: parent {node.parent} is not its graph parent")
+            invariant(self.nodes[node.parent].is_dir, f"inode {inode} lives in a file")
             expected = join(self.path_of[node.parent], node.name)
-            assert self.path_of[inode] == expected, f"inode {inode}: indexed at {self.path_of[inode]}, is at {expected}"
-            assert self.node_at.get(expected) == inode, f"path {expected} does not index inode {inode}"
+            invariant(self.path_of[inode] == expected, f"inode {inode}: indexed at {self.path_of[inode]}, is at {expected}")
+            invariant(self.node_at.get(expected) == inode, f"path {expected} does not index inode {inode}")
             if not node.is_dir:
-                assert g.out_degree(inode) == 0, f"file {expected} has entries under it"
-        assert not set(self.deleted) & set(self.nodes), "a deleted inode is still in the tree"
-        assert self.dir_ids == sorted(i for i, n in self.nodes.items() if n.is_dir and i != ROOT), "dir_ids out of sync"
-        assert all(i < self.next_inode for i in self.nodes), "an inode at or above next_inode"
-        assert all(depth(p) <= MAX_DEPTH for p in self.node_at), f"a path deeper than {MAX_DEPTH} components"
+                invariant(g.out_degree(inode) == 0, f"file {expected} has entries under it")
+        invariant(not set(self.deleted) & set(self.nodes), "a deleted inode is still in the tree")
+        invariant(self.dir_ids == sorted(i for i, n in self.nodes.items() if n.is_dir and i != ROOT), "dir_ids out of sync")
+        invariant(all(i < self.next_inode for i in self.nodes), "an inode at or above next_inode")
+        invariant(all(depth(p) <= MAX_DEPTH for p in self.node_at), f"a path deeper than {MAX_DEPTH} components")
         fresh = sum(self.value(t.inode, t.key) == t.desired for t in self.targets)
-        assert self.count_ok() == fresh, "count_ok is stale: a change bypassed the mutation methods"
+        invariant(self.count_ok() == fresh, "count_ok is stale: a change bypassed the mutation methods")

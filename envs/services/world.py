@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from driftgym.envs.base import World
+from driftgym.envs.base import World, invariant
 from driftgym.envs.services import model
 from driftgym.envs.services.graph import Levels, generate_topology, service_names
 from driftgym.envs.services.model import Dynamics
@@ -514,18 +514,18 @@ class ServiceGraph(World):
     def check_invariants(self) -> None:
         """Raise AssertionError naming the first broken promise (tests call this)."""
         graph, n = self.graph, len(self.names)
-        assert nx.is_directed_acyclic_graph(graph), "the service graph has a cycle"
-        assert graph.in_degree(self.root) == 0, "the gateway has a caller"
-        assert nx.descendants(graph, self.root) == set(range(n)) - {self.root}, "a service is unreachable from the gateway"
-        assert set(graph.edges) == set(self.edge_index), "edge arrays and graph disagree"
-        assert all(self.levels.position[a] < self.levels.position[b] for a, b in self.edge_index), "edge against the order"
+        invariant(nx.is_directed_acyclic_graph(graph), "the service graph has a cycle")
+        invariant(graph.in_degree(self.root) == 0, "the gateway has a caller")
+        invariant(nx.descendants(graph, self.root) == set(range(n)) - {self.root}, "a service is unreachable from the gateway")
+        invariant(set(graph.edges) == set(self.edge_index), "edge arrays and graph disagree")
+        invariant(all(self.levels.position[a] < self.levels.position[b] for a, b in self.edge_index), "edge against the order")
         unit_load = np.asarray(self.unit_load)
         for label, values in (("utilisation", self.utilisation), ("memory", self.memory), ("unit load", unit_load)):
-            assert np.isfinite(values).all() and (values >= 0).all(), f"{label} is not finite and >= 0"
-        assert 0.0 <= self.success <= 1.0, f"success rate {self.success} outside [0, 1]"
-        assert math.isfinite(self.latency) and self.latency >= 0, f"latency {self.latency} is not finite and >= 0"
-        assert ((self.replicas >= 1) & (self.replicas <= self.dynamics.max_replicas)).all(), "replicas out of range"
+            invariant(np.isfinite(values).all() and (values >= 0).all(), f"{label} is not finite and >= 0")
+        invariant(0.0 <= self.success <= 1.0, f"success rate {self.success} outside [0, 1]")
+        invariant(math.isfinite(self.latency) and self.latency >= 0, f"latency {self.latency} is not finite and >= 0")
+        invariant(((self.replicas >= 1) & (self.replicas <= self.dynamics.max_replicas)).all(), "replicas out of range")
         inflow = np.bincount(self.dst, unit_load[self.src] * self.edge_factor(), n)
         inflow[self.root] = 1.0
-        assert np.allclose(inflow, unit_load, rtol=1e-9, atol=1e-12), "load is not conserved along the calls"
+        invariant(np.allclose(inflow, unit_load, rtol=1e-9, atol=1e-12), "load is not conserved along the calls")
 

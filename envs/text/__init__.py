@@ -13,6 +13,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from driftgym.envs import ENV_IDS
 from driftgym.envs.text.api import ApiGrammar
 from driftgym.envs.text.files import FilesGrammar
 from driftgym.envs.text.services import ServicesGrammar
@@ -22,11 +23,7 @@ __all__ = ["CHARSET", "GRAMMARS", "TEXT_IDS", "TextInterface", "api_text", "file
            "services_text", "structured_id"]
 
 GRAMMARS = {"files": FilesGrammar, "api": ApiGrammar, "services": ServicesGrammar}
-TEXT_IDS = {
-    "driftgym/FileSystem-text-v0": "driftgym.envs.text:files_text",
-    "driftgym/HttpApi-text-v0": "driftgym.envs.text:api_text",
-    "driftgym/Services-text-v0": "driftgym.envs.text:services_text",
-}
+TEXT_IDS = {env_id: entry for env_id, entry in ENV_IDS.items() if entry.startswith("driftgym.envs.text:")}
 INTERFACE_KWARGS = ("max_length", "error_cost")
 
 

@@ -102,6 +102,9 @@ class TextInterface(gym.Wrapper, RecordConstructorArgs):
     env with exactly that action (same world digests and rewards); the others are an idle step
     plus a direct read (or view update) and their cost. ``info["actions"]`` lists the structured
     actions taken. The handles (``facts``, ``world_digest``, ``event_log``, ...) pass through.
+    Under ``visibility="flag"`` (and above) each observation says whether anything changed since
+    the last command (and by how much, under ``"magnitude"``/``"full"``); under ``"full"``
+    ``info["events"]`` lists the changes.
 
     Args: ``env`` (a FileSystemEnv, HttpApiEnv or ServicesEnv, possibly wrapped), ``max_length``
     (default 16384), ``error_cost`` (0.01).
@@ -131,10 +134,19 @@ class TextInterface(gym.Wrapper, RecordConstructorArgs):
     def step(self, action: Any):
         command = as_command(action)
         outcome = Outcome()
-        self.grammar.run(command, outcome)
         base = self.env.unwrapped
-        outcome.say(f"[step {base.step_index}/{base.horizon}] reward {outcome.reward:+.3f}")
+        seen = len(base.event_log)
+        self.grammar.run(command, outcome)
+        events = base.event_log[seen:]
         info = dict(outcome.info, command=command, actions=outcome.actions)
+        if base.visibility != "hidden":  # what the structured env puts in the observation, said in words
+            notice = f"[changed] {len(events)} change(s) since the last command" if events else "[unchanged]"
+            if base.visibility in ("magnitude", "full"):
+                notice += f", magnitude {sum(e.magnitude for e in events):.3g}"
+            outcome.say(notice)
+        if base.visibility == "full":
+            info["events"] = [e.to_dict() for e in events]
+        outcome.say(f"[step {base.step_index}/{base.horizon}] reward {outcome.reward:+.3f}")
         self.last_text = self.fit("\n".join(outcome.lines))
         return self.last_text, outcome.reward, outcome.terminated, outcome.truncated, info
 
