@@ -23,7 +23,7 @@ from gymnasium.envs.classic_control import (
     MountainCarEnv,
     PendulumEnv,
 )
-from gymnasium.error import InvalidAction, ResetNeeded
+from gymnasium.error import ResetNeeded
 from gymnasium.utils import RecordConstructorArgs
 
 from driftgym.envs.base import (
@@ -35,7 +35,6 @@ from driftgym.envs.base import (
     notice_spaces,
     seed_streams,
     step_events,
-    valid_action,
 )
 from driftgym.perturbations import Playback, PerturbationError, Schedule
 from driftgym.perturbations.core import suggest
@@ -178,9 +177,7 @@ class NonStationary(DriftHandles, gym.Wrapper, RecordConstructorArgs):
         self._plan: list = []
         self._t = -1
         self._registered = False
-        self._actions = env.action_space  # checked before a step's events fire
-        discrete = type(self._actions) is spaces.Discrete and self._actions.start == 0
-        self._discrete_n = int(self._actions.n) if discrete else 0
+        self._refused = (-1, 0)  # (step, events fired) of a step whose action the env refused
         self._notice = notice_spaces(self.visibility)
         if self._notice:
             if not isinstance(env.observation_space, spaces.Box):
@@ -216,6 +213,7 @@ class NonStationary(DriftHandles, gym.Wrapper, RecordConstructorArgs):
         timeline = schedule.compile(streams.seed_sequence("timeline") if schedule.random else None, self.horizon)
         self._playback = Playback(timeline, streams.perturbation_stream())
         self._plan = timeline.plan()
+        self._refused = (-1, 0)
         self._t = 0
         if self._notice:
             obs = np.concatenate([obs, np.zeros(len(self._notice), obs.dtype)])
@@ -225,10 +223,15 @@ class NonStationary(DriftHandles, gym.Wrapper, RecordConstructorArgs):
         t = self._t
         if t < 0:
             raise ResetNeeded("Cannot call env.step() before calling env.reset()")
-        if not (type(action) is int and 0 <= action < self._discrete_n) and not valid_action(self._actions, action):
-            raise InvalidAction(f"action {action!r} is not in the action space {self._actions}")  # before firing
-        fired = self._playback.fire(self.world, t) if t < len(self._plan) and self._plan[t] else 0
-        obs, reward, terminated, truncated, info = self.env.step(action)
+        if t < len(self._plan) and self._plan[t]:
+            fired = self._playback.fire(self.world, t) if t != self._refused[0] else self._refused[1]
+        else:
+            fired = 0
+        try:
+            obs, reward, terminated, truncated, info = self.env.step(action)
+        except Exception:  # the env refused the action: step t's events stay fired, once
+            self._refused = (t, fired)
+            raise
         self._t = t + 1
         if t + 1 >= self.horizon:
             truncated = True

@@ -150,6 +150,7 @@ class DriftProtocol(RuleBasedStateMachine):
         self.observation, info = self.env.reset(seed=seed, options=options)
         assert info == {}
         self.reward, self.done = 0.0, False
+        self.world_changed()
 
     @precondition(lambda self: not self.done)
     @rule(data=st.data())
@@ -171,6 +172,7 @@ class DriftProtocol(RuleBasedStateMachine):
         self.world.settle()
         json.dumps(event.to_dict())  # an event is plain data
         self.injected += 1
+        self.world_changed()
 
     @invariant()
     def observation_in_space(self):
@@ -200,6 +202,9 @@ class DriftProtocol(RuleBasedStateMachine):
 
     def after_step(self) -> None:
         pass
+
+    def world_changed(self) -> None:
+        """After a reset or an injection: what the last step showed is no longer the world's now."""
 
     def reward_range(self) -> tuple[float, float]:
         raise NotImplementedError
@@ -239,6 +244,9 @@ class HttpApiProtocol(DriftProtocol):
     def after_step(self):
         exchange = self.env.get_wrapper_attr("last_exchange")
         self.fresh = exchange[1] if exchange is not self.previous and exchange is not None else None
+
+    def world_changed(self):
+        self.fresh = None  # that response was served by the world before the reset or injection
 
     def reward_range(self):
         worst = MISSED_DEADLINE + max(GAVE_UP, REQUEST_COST + IGNORED_RETRY_AFTER)
