@@ -87,8 +87,10 @@ def valid_action(space: spaces.Space, action: Any) -> bool:
     """``space.contains(action)``, with fast paths for Discrete and MultiDiscrete actions."""
     if type(space) is spaces.Discrete and isinstance(action, (int, np.integer)) and not isinstance(action, bool):
         return space.start <= action < space.start + space.n
-    if type(space) is spaces.MultiDiscrete and type(action) is np.ndarray and action.dtype.kind in "iu":
-        return action.shape == space.nvec.shape and bool((action >= 0).all() and (action < space.nvec).all())
+    if type(space) is spaces.MultiDiscrete and type(action) is np.ndarray and action.dtype.kind in "iu" and action.ndim == 1:
+        bounds = space.nvec.tolist()  # plain Python beats numpy's per-call overhead on a few values
+        values = action.tolist()
+        return len(values) == len(bounds) and all(0 <= v < n for v, n in zip(values, bounds))
     return space.contains(action)
 
 
