@@ -11,8 +11,9 @@ from gymnasium import spaces
 
 import driftgym.perturbations.api  # noqa: F401  (registers the api kinds)
 from driftgym.envs.api.http import Request, Response, format_request, format_response, split_path
+from driftgym.envs.api.schema import CLIENT_ID, CLIENT_SECRET, ENUMS, FIELDS_PER_COLLECTION, parse_value, present_value
 from driftgym.envs.api.view import ClientView
-from driftgym.envs.api.world import CLIENT_ID, CLIENT_SECRET, ENUMS, FIELDS_PER_COLLECTION, ApiWorld, parse_value, present_value
+from driftgym.envs.api.world import ApiWorld
 from driftgym.envs.base import DriftEnv
 
 __all__ = ["HttpApiEnv", "OPS", "STATUS_CLASSES", "DEFAULT_SCHEDULE"]

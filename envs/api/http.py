@@ -21,6 +21,7 @@ __all__ = [
     "format_request",
     "format_response",
     "http_date",
+    "http_violations",
     "split_path",
     "status_class",
 ]
@@ -100,3 +101,30 @@ def format_response(response: Response, limit: int = 400) -> str:
     lines = [f"HTTP/1.1 {response.status} {REASONS.get(response.status, '')}".rstrip()]
     lines += [f"{k}: {v}" for k, v in response.headers.items()]
     return "\r\n".join(lines) + "\r\n\r\n" + _body_text(response.body, limit)
+
+
+def http_violations(response: Response, error_burst: bool) -> list[str]:
+    """What in ``response`` breaks HTTP semantics (or the simulator's promises); [] if nothing.
+    ``error_burst``: whether the world injects 5xx now (a 5xx outside one is a violation)."""
+    problems, headers, status = [], response.headers, response.status
+    if status not in REASONS:
+        problems.append(f"unknown status {status}")
+    if status == 301 and not headers.get("Location", "").startswith("/"):
+        problems.append("301 without a Location")
+    if status == 429 and not headers.get("Retry-After", "").isdigit():
+        problems.append("429 without a Retry-After in seconds")
+    if status == 401 and "WWW-Authenticate" not in headers:
+        problems.append("401 without WWW-Authenticate")
+    if status == 405 and "Allow" not in headers:
+        problems.append("405 without Allow")
+    if status == 410 and not (isinstance(response.body, dict) and "successor" in response.body):
+        problems.append("410 without a successor")
+    if status >= 500 and not error_burst:
+        problems.append(f"{status} outside an error burst")
+    if "Deprecation" in headers and not (headers["Deprecation"].startswith("@") and HTTP_DATE.match(headers.get("Sunset", ""))):
+        problems.append("Deprecation without a valid Sunset")
+    if headers.get("Content-Type") != "application/json":
+        problems.append("no JSON Content-Type")
+    if not response.latency_ms > 0:
+        problems.append("latency must be positive")
+    return problems

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftgym.envs.api.world import ApiWorld, type_of_schema
+from driftgym.envs.api.schema import type_of_schema
+from driftgym.envs.api.world import ApiWorld
 
 __all__ = ["ClientView"]
 

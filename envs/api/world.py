@@ -4,6 +4,7 @@ Ground truth of ``driftgym/HttpApi-v0``. Collections of records with typed field
 one set of routes per API version, a token-bucket rate limiter, bearer tokens that rotate, an
 injected 5xx mode, simulated latency, a page size, and the public mutation methods the kinds of
 :mod:`driftgym.perturbations.api` call. Time is virtual: ``now`` is the env step, set by the env.
+Field types and `Version` live in schema.py, the published OpenAPI document in openapi.py.
 
 Order of checks in ``handle``: rate limit (429) -> injected errors (500) -> ``/openapi.json`` and
 ``/auth/token`` -> routing (404, 301, 410) -> bearer token (401) -> method (405) -> record (404)
@@ -14,111 +15,22 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from driftgym.envs.api.http import HTTP_DATE, REASONS, Request, Response, http_date, split_path
+from driftgym.envs.api.http import Request, Response, http_date, http_violations, split_path
+from driftgym.envs.api.openapi import OpenApiPublisher
+from driftgym.envs.api.schema import (CLIENT_ID, CLIENT_SECRET, ENUMS, FIELDS, FIELDS_PER_COLLECTION, OPTIONAL_FIELDS,
+                                      RENAMES, Version, initial_type, make_collection_names, parse_value, present_value)
+from driftgym.envs.api.schema import DECIMAL, type_of_schema  # noqa: F401  (re-exported: envs/text/api.py, tests)
 from driftgym.envs.base import World
 from driftgym.perturbations import PerturbationError, suggest
 
 __all__ = ["ApiWorld", "CLIENT_ID", "CLIENT_SECRET", "FIELDS", "Version", "parse_value", "present_value"]
 
-CLIENT_ID = "driftgym-client"
-CLIENT_SECRET = "driftgym-secret"
-ENUMS = {
-    "status": ("active", "closed", "pending", "suspended"),
-    "tier": ("enterprise", "free", "pro", "team"),
-    "region": ("apac", "eu", "latam", "us"),
-}
-# logical field -> (domain, modulus of its stored integer). Money is stored in integer cents.
-FIELDS = {"amount": ("money", 100_000), "price": ("money", 100_000), "quantity": ("count", 1000),
-          "status": ("enum", 4), "tier": ("enum", 4), "region": ("enum", 4)}
-OPTIONAL_FIELDS = ("price", "quantity", "region", "status", "tier")
-RENAMES = {"amount": "total", "price": "unit_price", "quantity": "qty", "status": "state", "tier": "plan", "region": "zone"}
-COLLECTION_NAMES = ("users", "orders", "products", "invoices", "payments", "shipments", "reviews", "carts",
-                    "refunds", "tickets", "coupons", "subscriptions")
-PAGE_PARAMETERS = ({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 0}},)  # shared, read-only
-ID_PARAMETERS = ({"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}},)  # shared, read-only
-DECIMAL = re.compile(r"^\d+\.\d{2}$")
-FIELDS_PER_COLLECTION = 3
 
-
-def make_collection_names(n: int) -> list[str]:
-    base = len(COLLECTION_NAMES)
-    return sorted(COLLECTION_NAMES[i % base] + (str(i // base) if i >= base else "") for i in range(n))
-
-
-def present_value(kind: str, value: int, field_id: str) -> Any:
-    """The JSON form of a stored value under a field type: integer, decimal string or enum string."""
-    if kind == "integer":
-        return value
-    if kind == "decimal":
-        return f"{value // 100}.{value % 100:02d}"
-    return ENUMS[field_id][value]
-
-
-def parse_value(kind: str, raw: Any, field_id: str) -> int | None:
-    """The stored integer a JSON value stands for under a field type, or None if it does not fit."""
-    if kind == "integer":
-        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < FIELDS[field_id][1]:
-            return raw
-        return None
-    if kind == "decimal":
-        if isinstance(raw, str) and DECIMAL.match(raw):
-            whole, cents = raw.split(".")
-            value = int(whole) * 100 + int(cents)
-            return value if value < FIELDS[field_id][1] else None
-        return None
-    values = ENUMS.get(field_id, ())
-    return values.index(raw) if isinstance(raw, str) and raw in values else None
-
-
-def initial_type(field_id: str) -> str:
-    return "string" if FIELDS[field_id][0] == "enum" else "integer"
-
-
-def type_schema(kind: str, field_id: str) -> dict[str, Any]:
-    if kind == "integer":
-        return {"type": "integer", "minimum": 0, "x-field-id": field_id}
-    if kind == "decimal":
-        return {"type": "string", "format": "decimal", "pattern": r"^\d+\.\d{2}$", "x-field-id": field_id}
-    return {"type": "string", "enum": list(ENUMS[field_id]), "x-field-id": field_id}
-
-
-def type_of_schema(schema: dict[str, Any]) -> str:
-    if schema.get("type") == "integer":
-        return "integer"
-    return "decimal" if schema.get("format") == "decimal" else "string"
-
-
-@dataclass
-class Version:
-    """One API version: per collection, its base route and field names and types."""
-
-    number: int
-    routes: dict[str, str]
-    names: dict[str, dict[str, str]]  # collection -> field id -> public name
-    types: dict[str, dict[str, str]]  # collection -> field id -> integer | decimal | string
-    deprecated_at: int | None = None
-    sunset_at: int | None = None
-    by_name: dict[str, dict[str, str]] = field(default_factory=dict)  # collection -> public name -> id
-
-    def __post_init__(self) -> None:
-        if not self.by_name:
-            self.by_name = {c: {n: f for f, n in names.items()} for c, names in self.names.items()}
-
-    def gone(self, now: int) -> bool:
-        return self.sunset_at is not None and now >= self.sunset_at
-
-    def state(self) -> dict[str, Any]:
-        return {"number": self.number, "routes": self.routes, "names": self.names, "types": self.types,
-                "deprecated_at": self.deprecated_at, "sunset_at": self.sunset_at}
-
-
-class ApiWorld(World):
+class ApiWorld(OpenApiPublisher, World):
     """The simulated service. Build it with a generator (the world stream); set ``now`` each step
     and ``rng`` to the dynamics stream (latency jitter and injected 5xx draw from it)."""
 
@@ -299,104 +211,10 @@ class ApiWorld(World):
             self.write_record(collection, record_id, field_id, value)
         return self._respond(200, self.record(version, collection, record_id), latency, extra)
 
-    # ----------------------------------------------------------------- the published schema
-    def live_versions(self) -> list[Version]:
-        return [v for v in self.versions if not v.gone(self.now)]
-
-    def openapi(self) -> dict[str, Any]:
-        """The OpenAPI 3 document of what ``handle`` accepts now.
-
-        It is kept up to date by the mutation methods, one collection at a time (a version bump
-        or a sunset touches every collection once), so reading it costs O(1). It is the world's
-        live document: serialise or copy it before the world changes if you keep it.
-        """
-        if self._doc is None:
-            self._doc = self._empty_openapi()
-            for version in self.live_versions():
-                for c in self.collections:
-                    self._publish(version, c)
-            self._published = [v.number for v in self.live_versions()]
-        doc = self._doc
-        for number in self._published:
-            version = self.versions[number - 1]
-            if version.gone(self.now):
-                for c in self.collections:
-                    self._unpublish(version, c, version.routes[c])
-        self._published = [n for n in self._published if not self.versions[n - 1].gone(self.now)]
-        latest = self.latest
-        doc["info"]["version"] = str(latest.number)
-        doc["x-page-size"] = self.page_size
-        return doc
-
-    def _empty_openapi(self) -> dict[str, Any]:
-        paths = {"/auth/token": {"post": {"operationId": "authenticate", "security": []}},
-                 "/openapi.json": {"get": {"operationId": "openapi", "security": []}}}
-        return {
-            "openapi": "3.0.3",
-            "info": {"title": "driftgym HttpApi", "version": "1"},
-            "x-page-size": self.page_size,
-            "x-collections": {},
-            "paths": paths,
-            "components": {"schemas": {}, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-            "security": [{"bearer": []}],
-        }
-
-    def _publish(self, version: Version, c: str) -> None:
-        """(Re)write the document's paths and schema of one collection in one version."""
-        if self._doc is None or version.gone(self.now):
-            return
-        deprecated = version.deprecated_at is not None
-        name = f"V{version.number}_{c}"
-        properties = {"id": {"type": "integer", "minimum": 0}}
-        for field_id in self.slots[c]:
-            properties[version.names[c][field_id]] = type_schema(version.types[c][field_id], field_id)
-        self._doc["components"]["schemas"][name] = {"type": "object", "properties": properties}
-        ref = {"$ref": f"#/components/schemas/{name}"}
-        base, paths = version.routes[c], self._doc["paths"]
-        paths[base] = {"get": {"operationId": f"list_{c}_v{version.number}", "parameters": PAGE_PARAMETERS,
-                               "deprecated": deprecated, "x-collection": c}}
-        paths[base + "/{id}"] = {
-            "parameters": ID_PARAMETERS,
-            "get": {"operationId": f"get_{c}_v{version.number}", "deprecated": deprecated, "x-collection": c,
-                    "responses": {"200": {"content": {"application/json": {"schema": ref}}}}},
-            "patch": {"operationId": f"update_{c}_v{version.number}", "deprecated": deprecated,
-                      "x-collection": c, "requestBody": {"content": {"application/json": {"schema": ref}}}},
-        }
-        if version is self.latest:
-            self._doc["x-collections"][c] = {"path": base, "schema": name}
-
-    def _unpublish(self, version: Version, c: str, base: str) -> None:
-        if self._doc is None:
-            return
-        self._doc["paths"].pop(base, None)
-        self._doc["paths"].pop(base + "/{id}", None)
-        self._doc["components"]["schemas"].pop(f"V{version.number}_{c}", None)
-
     # ----------------------------------------------------------------- HTTP semantics, for tests
     def http_violations(self, response: Response) -> list[str]:
         """What in ``response`` breaks HTTP semantics (or this simulator's promises); [] if nothing."""
-        problems, headers, status = [], response.headers, response.status
-        if status not in REASONS:
-            problems.append(f"unknown status {status}")
-        if status == 301 and not headers.get("Location", "").startswith("/"):
-            problems.append("301 without a Location")
-        if status == 429 and not headers.get("Retry-After", "").isdigit():
-            problems.append("429 without a Retry-After in seconds")
-        if status == 401 and "WWW-Authenticate" not in headers:
-            problems.append("401 without WWW-Authenticate")
-        if status == 405 and "Allow" not in headers:
-            problems.append("405 without Allow")
-        if status == 410 and not (isinstance(response.body, dict) and "successor" in response.body):
-            problems.append("410 without a successor")
-        if status >= 500 and not self.error_rate:
-            problems.append(f"{status} outside an error burst")
-        if "Deprecation" in headers and not (headers["Deprecation"].startswith("@") and HTTP_DATE.match(headers.get("Sunset", ""))):
-            problems.append("Deprecation without a valid Sunset")
-        if headers.get("Content-Type") != "application/json":
-            problems.append("no JSON Content-Type")
-        if not response.latency_ms > 0:
-            problems.append("latency must be positive")
-        return problems
+        return http_violations(response, bool(self.error_rate))
 
     # ----------------------------------------------------------------- mutation methods (the kinds')
     def collection_names(self) -> list[str]:
@@ -488,16 +306,7 @@ class ApiWorld(World):
         self.versions.append(new)
         for c, path in routes.items():
             self.bases[path] = ("live", number, c)
-        if self._doc is not None:
-            self._published.append(number)
-            paths = self._doc["paths"]
-            for c in self.collections:
-                base = old.routes[c]
-                if base in paths:
-                    paths[base]["get"]["deprecated"] = True
-                    item = paths[base + "/{id}"]
-                    item["get"]["deprecated"] = item["patch"]["deprecated"] = True
-                self._publish(new, c)
+        self._publish_version(old, new)
         return old.number, number
 
     def set_rate_limit(self, limit: int, window: int) -> list[int]:
