@@ -277,15 +277,8 @@ class HttpApiEnv(DriftEnv):
         field_id = world.slots[collection][self._job_slot[job]]
         record, kind = self._job_record[job], self._job_kind[job]
         name, believed = view.names[collection][field_id], view.types[collection][field_id]
-        route, headers = view.routes[collection], {"Authorization": f"Bearer {view.token}"}
-        if kind == 1:
-            request = Request("GET", f"{route}/{record}", headers=headers)
-        elif kind == 2:
-            target = int(self._job_value[job] * world.field_modulus(field_id))
-            request = Request("PATCH", f"{route}/{record}", headers=headers, body={name: present_value(believed, target, field_id)})
-        else:
-            request = Request("GET", route, {"page": str(record // view.page_size)}, headers)
-        response, reward = self._send(request)
+        target = int(self._job_value[job] * world.field_modulus(field_id)) if kind == 2 else None
+        response, reward = self._send(self.job_request(job))
         if response is None:
             return reward
         self._learn_location(collection, response)
@@ -354,6 +347,56 @@ class HttpApiEnv(DriftEnv):
         if self.visibility != "hidden":
             observation.update(self.notice)
         return observation
+
+    # ----------------------------------------------------------------- jobs and direct requests
+    def current_job(self) -> int | None:
+        """The number of the oldest pending job, the one every operation acts on (None: none)."""
+        return self._queue[0] if self._queue else None
+
+    def jobs_waiting(self) -> int:
+        """How many jobs wait behind the current one."""
+        return max(len(self._queue) - 1, 0)
+
+    def job_spec(self, job: int) -> tuple[str, str, str, int, int | None]:
+        """Job ``job`` as (kind: read/update/list, collection, field, record, the stored value an
+        update must set or None)."""
+        world = self.world
+        collection = world.collections[self._job_collection[job]]
+        field_id = world.slots[collection][self._job_slot[job]]
+        kind = JOB_KINDS[self._job_kind[job]]
+        target = int(self._job_value[job] * world.field_modulus(field_id)) if kind == "update" else None
+        return kind, collection, field_id, self._job_record[job], target
+
+    def job_request(self, job: int, route: str | None = None) -> Request:
+        """The request the ``request`` operation sends for ``job``: the view's route (or ``route``),
+        field name and type, and token."""
+        view = self.view
+        kind, collection, field_id, record, target = self.job_spec(job)
+        route = route or view.routes[collection]
+        headers = {"Authorization": f"Bearer {view.token}"}
+        if kind == "read":
+            return Request("GET", f"{route}/{record}", headers=headers)
+        if kind == "update":
+            name, believed = view.names[collection][field_id], view.types[collection][field_id]
+            return Request("PATCH", f"{route}/{record}", headers=headers, body={name: present_value(believed, target, field_id)})
+        return Request("GET", route, {"page": str(record // view.page_size)}, headers)
+
+    def send_direct(self, request: Request) -> float:
+        """Send ``request`` outside the job workflow, in the second the last step took (the text
+        interface's free-form requests); learn a ``Location`` or successor it reveals for a live
+        route. Returns the request's cost (negative)."""
+        self._t -= 1
+        try:
+            _, cost = self._send(request)
+            response = self.last_exchange[1]
+            if response is not None:
+                base, _ = split_path(request.path)
+                entry = self.world.bases.get(base)
+                if entry is not None and entry[0] == "live":
+                    self._learn_location(entry[2], response)
+        finally:
+            self._t += 1
+        return cost
 
     def episode_figures(self) -> dict[str, Any]:
         """Jobs completed, missed (deadline passed) and given up so far."""

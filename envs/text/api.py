@@ -22,7 +22,7 @@ from driftgym.envs.api.http import Request, format_response, split_path
 from driftgym.envs.api.world import CLIENT_ID, CLIENT_SECRET, DECIMAL, ENUMS, FIELDS, present_value
 from driftgym.envs.text.wrapper import Grammar, Outcome
 
-__all__ = ["ApiGrammar", "command_for", "job_request", "parse_request"]
+__all__ = ["ApiGrammar", "command_for", "parse_request"]
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD")
 KINDS = {1: "read", 2: "update", 3: "list"}
@@ -84,41 +84,16 @@ def believed_type(raw: Any) -> str | None:
     return None
 
 
-def current_job(env: Any) -> int | None:
-    return env._queue[0] if env._queue else None
-
-
-def job_request(env: Any, job: int, route: str | None = None) -> Request:
-    """The request ``env``'s ``request`` op sends for ``job`` (with ``route`` instead of the view's)."""
-    world, view = env.world, env.view
-    collection = world.collections[env._job_collection[job]]
-    field_id = world.slots[collection][env._job_slot[job]]
-    record, kind = env._job_record[job], env._job_kind[job]
-    route = route or view.routes[collection]
-    headers = {"Authorization": f"Bearer {view.token}"}
-    if kind == 1:
-        return Request("GET", f"{route}/{record}", headers=headers)
-    if kind == 2:
-        name, believed = view.names[collection][field_id], view.types[collection][field_id]
-        target = int(env._job_value[job] * world.field_modulus(field_id))
-        return Request("PATCH", f"{route}/{record}", headers=headers, body={name: present_value(believed, target, field_id)})
-    return Request("GET", route, {"page": str(record // view.page_size)}, headers)
-
-
 def job_line(env: Any) -> str:
-    job = current_job(env)
+    job = env.current_job()
     if job is None:
         return "no job pending"
-    world = env.world
-    collection = world.collections[env._job_collection[job]]
-    field_id = world.slots[collection][env._job_slot[job]]
-    record, kind = env._job_record[job], env._job_kind[job]
+    kind, collection, field_id, record, target = env.job_spec(job)
     left = job * env.job_interval + env.job_deadline - env.step_index
-    what = f"job #{job}: {KINDS[kind]} {collection}/{record} field {field_id}"
-    if kind == 2:
-        value = int(env._job_value[job] * world.field_modulus(field_id))
-        what += f" to {ENUMS[field_id][value] if field_id in ENUMS else value}"
-    return f"{what} ({left} s left, {max(len(env._queue) - 1, 0)} more queued)"
+    what = f"job #{job}: {kind} {collection}/{record} field {field_id}"
+    if kind == "update":
+        what += f" to {ENUMS[field_id][target] if field_id in ENUMS else target}"
+    return f"{what} ({left} s left, {env.jobs_waiting()} more queued)"
 
 
 class ApiGrammar(Grammar):
@@ -210,51 +185,37 @@ class ApiGrammar(Grammar):
         if request.path == "/auth/token" and request.body == {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET} \
                 and request.method == "POST":
             return self._exchange(outcome, AUTHENTICATE)
-        job = current_job(env)
+        job = env.current_job()
         if job is not None and self._adopt(job, request):
             return self._exchange(outcome, REQUEST)
         self.idle(outcome)
-        env._t -= 1  # the request goes out in the second just taken (the idle step's)
-        try:
-            _, cost = env._send(request)
-            response = env.last_exchange[1]
-            if response is not None:
-                base, _ = split_path(request.path)
-                entry = env.world.bases.get(base)
-                if entry is not None and entry[0] == "live":
-                    env._learn_location(entry[2], response)
-        finally:
-            env._t += 1
-        outcome.reward += cost
+        outcome.reward += env.send_direct(request)  # in the second the idle step took
         outcome.say(*show_exchange(env))
 
     def _adopt(self, job: int, request: Request) -> bool:
         """Whether ``request`` is the job's request; if so the client's view takes its route,
         token (and, for an update, field name and type), so that ``request`` sends exactly it."""
         env = self.base
-        world, view = env.world, env.view
-        collection = world.collections[env._job_collection[job]]
-        field_id = world.slots[collection][env._job_slot[job]]
-        record, kind = env._job_record[job], env._job_kind[job]
+        view = env.view
+        kind, collection, field_id, record, target = env.job_spec(job)
         auth = request.headers.get("Authorization", "")
         if set(request.headers) != {"Authorization"} or not auth.startswith("Bearer "):
             return False
         base, rid = split_path(request.path)
-        if kind == 3:
+        if kind == "list":
             if request.method != "GET" or rid is not None or request.body is not None \
                     or request.query != {"page": str(record // view.page_size)}:
                 return False
-        elif rid != record or request.query or request.method != ("GET" if kind == 1 else "PATCH"):
+        elif rid != record or request.query or request.method != ("GET" if kind == "read" else "PATCH"):
             return False
-        if kind == 1 and request.body is not None:
+        if kind == "read" and request.body is not None:
             return False
-        if kind == 2:
+        if kind == "update":
             body = request.body
             if not isinstance(body, dict) or len(body) != 1:
                 return False
             (name, raw), = body.items()
             believed = believed_type(raw)
-            target = int(env._job_value[job] * world.field_modulus(field_id))
             if believed is None or (believed == "string") != (FIELDS[field_id][0] == "enum") \
                     or present_value(believed, target, field_id) != raw:
                 return False
@@ -279,7 +240,7 @@ def show_exchange(env: Any) -> list[str]:
 def command_for(env: Any, structured: Any) -> str | None:
     """The command equivalent to a structured action on ``env`` (the base HttpApiEnv) now."""
     op = int(structured)
-    job = current_job(env)
+    job = env.current_job()
     if op == WAIT or (op in (REQUEST, 1) and job is None):
         return "wait 1"
     if op == FETCH_SCHEMA:
@@ -289,7 +250,7 @@ def command_for(env: Any, structured: Any) -> str | None:
     if op == GIVE_UP:
         return "drop"
     if op == REQUEST:
-        return format_request_text(job_request(env, job))
-    collection = env.world.collections[env._job_collection[job]]
+        return format_request_text(env.job_request(job))
+    collection = env.job_spec(job)[1]
     hint = env.view.hints.get(collection)
-    return "wait 1" if hint is None else format_request_text(job_request(env, job, hint))
+    return "wait 1" if hint is None else format_request_text(env.job_request(job, hint))
