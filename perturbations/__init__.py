@@ -43,10 +43,9 @@ from driftgym.perturbations.schedules import (
     Schedule,
     Union,
     Window,
-    as_schedule,
-    schedule_from_wire,
 )
 from driftgym.perturbations.timeline import EventLog, Playback, PerturbationStream, Timeline, TimelineEntry
+from driftgym.perturbations.wire import as_schedule, schedule_from_wire
 
 # The kinds of each domain world register on import (they never import an env).
 from driftgym.perturbations import api, distributions, files, services  # noqa: E402,F401  isort: skip

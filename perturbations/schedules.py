@@ -1,6 +1,6 @@
 """Schedules: when perturbations fire. ``schedule.compile(seed, horizon) -> Timeline``.
 
-Every schedule reads and writes the wire format of design.md (a list of entries, each a *when*
+Every schedule writes (``to_wire``), and :mod:`driftgym.perturbations.wire` reads, the wire format of design.md (a list of entries, each a *when*
 and a ``perturb``), the same in a scenario file, a ``schedule=`` kwarg and
 ``reset(options={"schedule": ...})``::
 
@@ -28,7 +28,7 @@ of ``SeedSequence(seed)``), so appending an entry does not change the draws of t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +52,6 @@ __all__ = [
     "Schedule",
     "Union",
     "Window",
-    "as_schedule",
-    "schedule_from_wire",
 ]
 
 Seed = int | np.random.SeedSequence | None
@@ -102,7 +100,7 @@ class Choice:
 Source = Perturbation | Choice
 
 
-def _source(value: Any, where: str) -> Source:
+def as_source(value: Any, where: str) -> Source:
     if isinstance(value, (Perturbation, Choice)):
         return value
     if isinstance(value, dict) and "choice" in value:
@@ -203,7 +201,7 @@ class Schedule:
         return _perturbations_of(self.perturbation)
 
     def to_wire(self) -> list[dict[str, Any]]:
-        return [{**self._when(), "perturb": _wire_source(self.perturbation)}]
+        return [{**self._when(), "perturb": _wireas_source(self.perturbation)}]
 
     def _when(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -212,11 +210,11 @@ class Schedule:
         return Union(self, other)
 
 
-def _wire_source(source: Source) -> dict[str, Any]:
+def _wireas_source(source: Source) -> dict[str, Any]:
     return source.to_wire() if isinstance(source, Choice) else source.to_dict()
 
 
-def _check_step(name: str, value: Any, low: int = 0) -> int:
+def check_step(name: str, value: Any, low: int = 0) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
         raise PerturbationError(f"{name}: a whole number >= {low} (got {value!r})")
     return value
@@ -232,10 +230,10 @@ class At(Schedule):
     def __post_init__(self) -> None:
         steps = self.step if isinstance(self.step, (list, tuple)) else None
         if steps is not None:
-            object.__setattr__(self, "step", tuple(sorted({_check_step("at", s) for s in steps})))
+            object.__setattr__(self, "step", tuple(sorted({check_step("at", s) for s in steps})))
         else:
-            _check_step("at", self.step)
-        object.__setattr__(self, "perturbation", _source(self.perturbation, "perturb"))
+            check_step("at", self.step)
+        object.__setattr__(self, "perturbation", as_source(self.perturbation, "perturb"))
 
     def steps(self, rng: np.random.Generator, horizon: int) -> list[int]:
         steps = self.step if isinstance(self.step, tuple) else (self.step,)
@@ -255,11 +253,11 @@ class Every(Schedule):
     until: int | None = None
 
     def __post_init__(self) -> None:
-        _check_step("every", self.period, 1)
-        _check_step("start", self.start)
+        check_step("every", self.period, 1)
+        check_step("start", self.start)
         if self.until is not None:
-            _check_step("until", self.until)
-        object.__setattr__(self, "perturbation", _source(self.perturbation, "perturb"))
+            check_step("until", self.until)
+        object.__setattr__(self, "perturbation", as_source(self.perturbation, "perturb"))
 
     def steps(self, rng: np.random.Generator, horizon: int) -> range:
         stop = horizon if self.until is None else min(self.until, horizon)
@@ -306,10 +304,10 @@ class Poisson(Schedule):
             raise PerturbationError(f"poisson: a rate per step in (0, 1] (got {self.rate!r})")
         if isinstance(self.decay, bool) or not isinstance(self.decay, (int, float)) or not 0 < self.decay <= 1:
             raise PerturbationError(f"decay: a factor per step in (0, 1] (got {self.decay!r})")
-        _check_step("start", self.start)
+        check_step("start", self.start)
         if self.until is not None:
-            _check_step("until", self.until)
-        object.__setattr__(self, "perturbation", _source(self.perturbation, "perturb"))
+            check_step("until", self.until)
+        object.__setattr__(self, "perturbation", as_source(self.perturbation, "perturb"))
 
     def steps(self, rng: np.random.Generator, horizon: int) -> list[int]:
         stop = horizon if self.until is None else min(self.until, horizon)
@@ -351,9 +349,9 @@ class Window(Schedule):
     perturbation: Source
 
     def __post_init__(self) -> None:
-        _check_step("window start", self.start)
-        _check_step("window duration", self.duration, 1)
-        object.__setattr__(self, "perturbation", _source(self.perturbation, "perturb"))
+        check_step("window start", self.start)
+        check_step("window duration", self.duration, 1)
+        object.__setattr__(self, "perturbation", as_source(self.perturbation, "perturb"))
         for perturbation in self.perturbations():
             if not perturbation.revertible:
                 raise PerturbationError(f"perturb.kind: {perturbation.kind} cannot be undone, so it cannot run in a window")
@@ -379,12 +377,12 @@ class Burst(Schedule):
     until: int | None = None
 
     def __post_init__(self) -> None:
-        _check_step("burst on", self.on, 1)
-        _check_step("burst off", self.off)
-        _check_step("start", self.start)
+        check_step("burst on", self.on, 1)
+        check_step("burst off", self.off)
+        check_step("start", self.start)
         if self.until is not None:
-            _check_step("until", self.until)
-        object.__setattr__(self, "perturbation", _source(self.perturbation, "perturb"))
+            check_step("until", self.until)
+        object.__setattr__(self, "perturbation", as_source(self.perturbation, "perturb"))
 
     def steps(self, rng: np.random.Generator, horizon: int) -> list[int]:
         stop = horizon if self.until is None else min(self.until, horizon)
@@ -426,82 +424,3 @@ class Union(Schedule):
 
     def to_wire(self) -> list[dict[str, Any]]:
         return [entry for s in self.schedules for entry in s.to_wire()]
-
-
-# --------------------------------------------------------------------------- the wire format
-
-_WHEN_KEYS = {
-    "at": (),
-    "every": ("start", "until"),
-    "poisson": ("start", "until", "decay"),
-    "window": (),
-    "burst": ("start", "until"),
-    "ramp": (),
-}
-
-
-def _pair(value: Any, where: str, names: str) -> tuple[int, int]:
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise PerturbationError(f"{where}: a pair [{names}] (got {value!r})")
-    return value[0], value[1]
-
-
-def _entry_from_wire(entry: Any, where: str) -> Schedule:
-    if not isinstance(entry, dict):
-        raise PerturbationError(f"{where}: a schedule entry is a mapping with a when and a 'perturb' (got {entry!r})")
-    whens = [k for k in entry if k in _WHEN_KEYS]
-    if not whens:
-        for key in entry:
-            if key != "perturb" and suggest(key, _WHEN_KEYS):
-                raise PerturbationError(f"{where}.{key}: unknown key{suggest(key, _WHEN_KEYS)} an entry takes one of {', '.join(_WHEN_KEYS)}")
-    if len(whens) != 1:
-        found = f"both {whens[0]!r} and {whens[1]!r}" if len(whens) > 1 else "none"
-        raise PerturbationError(f"{where}: an entry takes exactly one of {', '.join(_WHEN_KEYS)} (found {found})")
-    when = whens[0]
-    allowed = {when, "perturb", *_WHEN_KEYS[when]}
-    for key in entry:
-        if key not in allowed:
-            raise PerturbationError(
-                f"{where}.{key}: unknown key for a {when!r} entry{suggest(key, sorted(allowed))} "
-                f"allowed: {', '.join(sorted(allowed))}"
-            )
-    if "perturb" not in entry:
-        raise PerturbationError(f"{where}.perturb: missing; every entry names the perturbation it fires")
-    source = _source(entry["perturb"], f"{where}.perturb")
-    options = {k: entry[k] for k in _WHEN_KEYS[when] if k in entry}
-    try:
-        if when == "at":
-            return At(entry["at"], source)
-        if when == "every":
-            return Every(entry["every"], source, **options)
-        if when == "poisson":
-            return Poisson(entry["poisson"], source, **options)
-        if when == "window":
-            start, duration = _pair(entry["window"], "window", "start, duration")
-            return Window(start, duration, source)
-        if when == "burst":
-            on, off = _pair(entry["burst"], "burst", "on, off")
-            return Burst(on, off, source, **options)
-        start, stop = _pair(entry["ramp"], "ramp", "start, stop")
-        return Ramp(_check_step("ramp start", start), _check_step("ramp stop", stop), source)
-    except PerturbationError as error:
-        raise PerturbationError(f"{where}.{error}") from None
-
-
-def schedule_from_wire(entries: Any, where: str = "schedule") -> Union:
-    """Parse the wire format (a list of entries) into a schedule."""
-    if isinstance(entries, dict):
-        entries = [entries]
-    if not isinstance(entries, (list, tuple)):
-        raise PerturbationError(f"{where}: a list of entries (got {type(entries).__name__})")
-    return Union(*(_entry_from_wire(e, f"{where}[{i}]") for i, e in enumerate(entries)))
-
-
-def as_schedule(value: Schedule | Sequence | dict | None, default: Schedule | Sequence | None = None) -> Schedule:
-    """A Schedule from a Schedule, the wire format, ``[]`` (no perturbations) or None (``default``)."""
-    if value is None:
-        value = default if default is not None else []
-    if isinstance(value, Schedule):
-        return value
-    return schedule_from_wire(value)
-

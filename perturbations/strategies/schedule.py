@@ -113,7 +113,7 @@ def seeds() -> SearchStrategy[int]:
 
 @st.composite
 def _timeline(draw: Any, env: EnvLike, horizon: int, max_events: int) -> Any:
-    from driftgym.perturbations.schedules import schedule_from_wire
+    from driftgym.perturbations.wire import schedule_from_wire
 
     schedule = draw(schedules(env, max_events=max_events, horizon=horizon))
     return schedule_from_wire(schedule).compile(draw(seeds()), horizon)
