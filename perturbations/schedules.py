@@ -1,8 +1,8 @@
 """Schedules: when perturbations fire. ``schedule.compile(seed, horizon) -> Timeline``.
 
-Every schedule writes (``to_wire``), and :mod:`driftgym.perturbations.wire` reads, the wire format of design.md (a list of entries, each a *when*
-and a ``perturb``), the same in a scenario file, a ``schedule=`` kwarg and
-``reset(options={"schedule": ...})``::
+Every schedule writes (``to_wire``), and :mod:`driftgym.perturbations.wire` reads, the wire
+format of design.md (a list of entries, each a *when* and a ``perturb``), the same in a scenario
+file, a ``schedule=`` kwarg and ``reset(options={"schedule": ...})``::
 
     - at: 120                                  # At: one step, or a list of steps
       perturb: {kind: set_param, param: gravity, value: 15.0}
