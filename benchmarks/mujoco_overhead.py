@@ -11,30 +11,19 @@ Target: at most 1.15x the bare step time with a change every 10 steps.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import gymnasium as gym
 import numpy as np
 
 import driftgym  # noqa: F401  (registers the ids)
+from timing import median_rates, ratio_table
 
 warnings.filterwarnings("ignore")
 
 GRAVITY_EVERY_10 = [{"every": 10, "perturb": {"kind": "random_walk_param", "param": "opt.gravity.z", "sigma": 0.3, "min": -14.7, "max": -4.9}}]
 MASS_EVERY_10 = [{"every": 10, "perturb": {"kind": "random_walk_param", "param": "body_mass[torso]", "sigma": 0.1, "min": 1.0, "max": 20.0}}]
 FRICTION_EVERY_STEP = [{"every": 1, "perturb": {"kind": "random_walk_param", "param": "geom_friction[floor].sliding", "sigma": 0.01, "min": 0.2, "max": 1.5}}]
-
-
-def steps_per_second(env: gym.Env, actions: np.ndarray, seed: int) -> float:
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-    return len(actions) / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -55,16 +44,8 @@ def main() -> None:
     space = envs[f"bare {args.env}-v5"].action_space
     space.seed(0)
     actions = np.array([space.sample() for _ in range(args.steps)])
-    rates: dict[str, list[float]] = {name: [] for name in envs}
-    for repeat in range(args.repeats):
-        for name, env in envs.items():
-            rates[name].append(steps_per_second(env, actions, seed=repeat))
-    bare = statistics.median(rates[f"bare {args.env}-v5"])
-    print(f"{'env':<55} {'steps/s':>10} {'step time vs bare':>18}")
-    for name, values in rates.items():
-        median = statistics.median(values)
-        print(f"{name:<55} {median:>10.0f} {bare / median:>17.3f}x")
-
+    rates = median_rates({name: (env, actions) for name, env in envs.items()}, args.repeats)
+    print(ratio_table(rates, f"bare {args.env}-v5", digits=3))
 
 if __name__ == "__main__":
     main()

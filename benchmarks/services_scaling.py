@@ -15,25 +15,14 @@ agent (the headline line, printed first); the step time grows no faster than lin
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import gymnasium as gym
 import numpy as np
 
 import driftgym  # noqa: F401  (registers the ids)
+from timing import median_rates
 
 SIZES = (8, 10, 100, 1000)
-
-
-def steps_per_second(env: gym.Env, actions: list, seed: int) -> float:
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-    return len(actions) / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -55,20 +44,16 @@ def main() -> None:
             name = f"Services-v0 n={n} {agent}"
             runs[name] = (gym.make("driftgym/Services-v0", n_services=n), actions)
             sizes[name] = size
-    rates: dict[str, list[float]] = {name: [] for name in runs}
-    for repeat in range(args.repeats):
-        for name, (env, actions) in runs.items():
-            rates[name].append(steps_per_second(env, actions, seed=repeat))
-    bare = statistics.median(rates["bare CartPole-v1"])
-    headline = statistics.median(rates[f"Services-v0 n={SIZES[0]} random"])
-    large = statistics.median(rates[f"Services-v0 n={SIZES[-1]} random"])
+    rates = median_rates(runs, args.repeats)
+    bare = rates["bare CartPole-v1"]
+    headline = rates[f"Services-v0 n={SIZES[0]} random"]
+    large = rates[f"Services-v0 n={SIZES[-1]} random"]
     print(
         f"headline: Services-v0 n={SIZES[0]} random agent = {bare / headline:.2f}x the CartPole-v1 step time "
         f"(target <= 5x); n={SIZES[-1]} random {large:.0f} steps/s (target >= 1000)\n"
     )
     print(f"{'env':<32} {'V+E':>6} {'steps/s':>9} {'us/step':>9} {'vs CartPole':>12} {'ns per (V+E)':>13}")
-    for name, values in rates.items():
-        median = statistics.median(values)
+    for name, median in rates.items():
         size = sizes.get(name)
         per = f"{1e9 / median / size:13.1f}" if size else f"{'':>13}"
         print(f"{name:<32} {size or '':>6} {median:>9.0f} {1e6 / median:>9.1f} {bare / median:>11.2f}x {per}")

@@ -11,29 +11,18 @@ random walk), the kind of job NS-Gym's README example runs.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import gymnasium as gym
 import numpy as np
 
 import driftgym  # noqa: F401  (registers the ids)
+from timing import median_rates, ratio_table
 
 ONE_PARAM = [{"every": 1, "perturb": {"kind": "drift_param", "param": "gravity", "rate": 0.001, "max": 20.0}}]
 SCHEDULE = [
     {"every": 1, "perturb": {"kind": "drift_param", "param": "masspole", "rate": 0.0001, "max": 1.0}},
     {"every": 1, "perturb": {"kind": "random_walk_param", "param": "gravity", "sigma": 0.01, "min": 4.9, "max": 19.6}},
 ]
-
-
-def steps_per_second(env: gym.Env, actions: np.ndarray, seed: int) -> float:
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(int(action))
-        if terminated or truncated:
-            env.reset()
-    return len(actions) / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -49,16 +38,8 @@ def main() -> None:
         "driftgym/CartPole-v1, 2 params every step": gym.make("driftgym/CartPole-v1", schedule=SCHEDULE),
         "driftgym/CartPole-v1, default schedule": gym.make("driftgym/CartPole-v1"),
     }
-    rates: dict[str, list[float]] = {name: [] for name in envs}
-    for repeat in range(args.repeats):
-        for name, env in envs.items():
-            rates[name].append(steps_per_second(env, actions, seed=repeat))
-    bare = statistics.median(rates["bare CartPole-v1"])
-    print(f"{'env':<45} {'steps/s':>10} {'step time vs bare':>18}")
-    for name, values in rates.items():
-        median = statistics.median(values)
-        print(f"{name:<45} {median:>10.0f} {bare / median:>17.2f}x")
-
+    rates = median_rates({name: (env, actions) for name, env in envs.items()}, args.repeats)
+    print(ratio_table(rates, "bare CartPole-v1"))
 
 if __name__ == "__main__":
     main()

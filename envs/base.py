@@ -70,10 +70,15 @@ def check_visibility(visibility: str) -> str:
     return visibility
 
 
+def check_whole(name: str, value: Any, low: int = 1) -> int:
+    """``value`` as an int, or a ValueError naming ``name`` and the bound."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be a whole number >= {low} (got {value!r})")
+    return int(value)
+
+
 def check_horizon(horizon: Any) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValueError(f"horizon must be a whole number >= 1 (got {horizon!r})")
-    return int(horizon)
+    return check_whole("horizon", horizon)
 
 
 def invariant(holds: bool, message: str) -> None:

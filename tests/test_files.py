@@ -19,6 +19,7 @@ from driftgym.envs.files import OPS, FileSystemEnv, FileWorld
 from driftgym.envs.files.env import OP_COSTS, RESULTS, STATUSES
 from driftgym.envs.files.world import KEY_DOMAINS
 from driftgym.perturbations import Event, PerturbationError, PerturbationStream, kind_names, perturbation_from_dict
+from worlds import files_facts_from_state
 
 FILE_KINDS = [
     "chmod_readonly", "corrupt_file", "create_decoy", "delete_file", "edit_file",
@@ -375,25 +376,6 @@ def test_restore_refuses_a_path_another_file_holds():
 # --------------------------------------------------------------------------- facts and the view
 
 
-def facts_from_state(state: dict) -> dict:
-    facts = {}
-    for path, record in state["files"].items():
-        facts[f"file:{path}:exists"] = True
-        facts[f"file:{path}:writable"] = record["writable"]
-        facts[f"file:{path}:corrupt"] = record["corrupt"]
-        facts[f"file:{record['inode']}:path"] = path
-    for path in state["dirs"]:
-        facts[f"dir:{path}:exists"] = True
-    by_inode = {r["inode"]: (p, r) for p, r in state["files"].items()}
-    for i, target in enumerate(state["targets"]):
-        path, record = by_inode.get(target["inode"], (None, None))
-        value = None if record is None or record["corrupt"] else dict(record["keys"]).get(target["key"])
-        facts[f"target:{i}:path"] = path
-        facts[f"target:{i}:value"] = value
-        facts[f"target:{i}:ok"] = value == target["desired"]
-    return facts
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_facts_agree_with_the_state_dict(seed):
     env = FileSystemEnv(schedule=FileSystemEnv.default_schedule + [{"every": 7, "perturb": {"kind": "delete_file"}}])
@@ -403,7 +385,7 @@ def test_facts_agree_with_the_state_dict(seed):
         env.step(env.action_space.sample())
     facts, state = env.facts(), env.world.state_dict()
     present = {k: v for k, v in facts.items() if v is not False or not k.endswith(":exists")}
-    assert {k: v for k, v in present.items() if v is not None or not k.startswith("file:")} == facts_from_state(state)
+    assert {k: v for k, v in present.items() if v is not None or not k.startswith("file:")} == files_facts_from_state(state, deleted=False)
     for inode, record in env.world.deleted.items():
         assert facts[f"file:{inode}:path"] is None and record["path"] not in state["files"]
 

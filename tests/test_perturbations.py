@@ -16,27 +16,7 @@ from driftgym.perturbations import (
     perturbation_from_dict,
     pick_sorted,
 )
-
-
-class Params:
-    """A minimal parameter world, as the kinds see one."""
-
-    def __init__(self, **values: float) -> None:
-        self.values = dict(values)
-        self.initial = dict(values)
-        self.settled = 0
-
-    def get_param(self, name):
-        return self.values[name]
-
-    def set_param(self, name, value):
-        self.values[name] = value
-
-    def initial_param(self, name):
-        return self.initial[name]
-
-    def settle(self):
-        self.settled += 1
+from worlds import Params
 
 
 def fire(spec: dict, step: int = 0, **values: float):

@@ -26,6 +26,7 @@ from driftgym.perturbations import (
     Window,
     schedule_from_wire,
 )
+from worlds import Params
 
 NOOP = Noop()
 
@@ -61,23 +62,11 @@ def test_a_window_reverts_at_its_end():
     timeline = Window(3, 4, SetParam("g", 2.0)).compile(0, 10)
     assert timeline.plan()[3] == ((0, False),) and timeline.plan()[7] == ((0, True),)
 
-    class World:
-        g = 1.0
-
-        def get_param(self, name):
-            return self.g
-
-        def set_param(self, name, value):
-            self.g = value
-
-        def settle(self):
-            pass
-
-    world, playback = World(), Playback(timeline, PerturbationStream(0))
+    world, playback = Params(g=1.0), Playback(timeline, PerturbationStream(0))
     seen = []
     for step in range(10):
         playback.fire(world, step)
-        seen.append(world.g)
+        seen.append(world.values["g"])
     assert seen == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0]
     assert [(e.step, e.phase, e.before, e.after) for e in playback.event_log] == [(3, "apply", 1.0, 2.0), (7, "revert", 2.0, 1.0)]
 
@@ -211,25 +200,9 @@ def test_any_schedule_compiles_round_trips_and_stays_in_the_horizon(wire, seed, 
 
 @given(wire_schedules, st.integers(0, 2**16), st.integers(1, 200))
 def test_playback_returns_every_window_to_its_value_before(wire, seed, horizon):
-    class World:
-        def __init__(self):
-            self.values = {"gravity": 9.8, "masspole": 0.1, "length": 0.5}
-
-        def get_param(self, name):
-            return self.values[name]
-
-        def set_param(self, name, value):
-            self.values[name] = value
-
-        def initial_param(self, name):
-            return {"gravity": 9.8, "masspole": 0.1, "length": 0.5}[name]
-
-        def settle(self):
-            pass
-
     windows_only = [e for e in wire if "window" in e]
     timeline = schedule_from_wire(windows_only).compile(seed, horizon)
-    world, playback = World(), Playback(timeline, PerturbationStream(seed))
+    world, playback = Params(gravity=9.8, masspole=0.1, length=0.5), Playback(timeline, PerturbationStream(seed))
     for step in range(horizon):
         playback.fire(world, step)
     playback.close(world)
@@ -238,24 +211,12 @@ def test_playback_returns_every_window_to_its_value_before(wire, seed, horizon):
 
 
 def test_overlapping_windows_on_one_parameter_unwind_like_a_stack():
-    class World:
-        g = 9.8
-
-        def get_param(self, name):
-            return self.g
-
-        def set_param(self, name, value):
-            self.g = value
-
-        def settle(self):
-            pass
-
     schedule = Union(Window(0, 3, SetParam("g", 5.0)), Window(1, 4, SetParam("g", 7.0)))
-    world, playback = World(), Playback(schedule.compile(0, 10), PerturbationStream(0))
+    world, playback = Params(g=9.8), Playback(schedule.compile(0, 10), PerturbationStream(0))
     seen = []
     for step in range(7):
         playback.fire(world, step)
-        seen.append(world.g)
+        seen.append(world.values["g"])
     assert seen == [5.0, 7.0, 7.0, 7.0, 7.0, 9.8, 9.8]
     assert [(e.step, e.phase, e.before, e.after) for e in playback.event_log] == [
         (0, "apply", 9.8, 5.0),
@@ -271,18 +232,6 @@ def test_a_kind_that_cannot_be_undone_is_refused_in_a_window_when_the_schedule_i
 
 
 def test_windows_unwind_in_the_order_they_opened_when_one_is_seeded_and_one_is_not():
-    class World:
-        g = 9.8
-
-        def get_param(self, name):
-            return self.g
-
-        def set_param(self, name, value):
-            self.g = value
-
-        def settle(self):
-            pass
-
     # The seeded window sits after the fixed one in the timeline's store, yet opens first.
     schedule = schedule_from_wire([
         {"window": [10, 5], "perturb": {"kind": "set_param", "param": "g", "value": 30.0}},
@@ -290,9 +239,9 @@ def test_windows_unwind_in_the_order_they_opened_when_one_is_seeded_and_one_is_n
     ])
     timeline = schedule.compile(3, 40)
     seeded = [e for e in timeline if e.source == 1][0].perturbation.value
-    world, playback = World(), Playback(timeline, PerturbationStream(0))
+    world, playback = Params(g=9.8), Playback(timeline, PerturbationStream(0))
     seen = {}
     for step in range(30):
         playback.fire(world, step)
-        seen[step] = world.g
+        seen[step] = world.values["g"]
     assert (seen[4], seen[5], seen[10], seen[15], seen[24], seen[25], seen[29]) == (9.8, seeded, 30.0, seeded, seeded, 9.8, 9.8)

@@ -34,6 +34,7 @@ from driftgym.envs.services.env import ACTION_COSTS
 from driftgym.envs.services.world import HEALTH
 from driftgym.perturbations import digest_of, perturbation_from_dict, schedule_from_wire
 from driftgym.perturbations import strategies as dg
+from worlds import files_facts_from_state
 
 NIGHTLY = os.environ.get("DRIFTGYM_HYPOTHESIS_PROFILE") == "nightly"
 MACHINE = settings(
@@ -48,27 +49,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # --------------------------------------------------------------------------- facts from a state_dict
-
-def files_facts_from_state(state: dict) -> dict:
-    """The file world's facts, rebuilt from its state_dict alone (the entries that exist)."""
-    facts = {}
-    for path, record in state["files"].items():
-        facts[f"file:{path}:exists"] = True
-        facts[f"file:{path}:writable"] = record["writable"]
-        facts[f"file:{path}:corrupt"] = record["corrupt"]
-        facts[f"file:{record['inode']}:path"] = path
-    for path in state["dirs"]:
-        facts[f"dir:{path}:exists"] = True
-    for inode in state["deleted"]:
-        facts[f"file:{inode}:path"] = None
-    by_inode = {r["inode"]: (p, r) for p, r in state["files"].items()}
-    for i, target in enumerate(state["targets"]):
-        path, record = by_inode.get(target["inode"], (None, None))
-        value = None if record is None or record["corrupt"] else dict(record["keys"]).get(target["key"])
-        facts[f"target:{i}:path"] = path
-        facts[f"target:{i}:value"] = value
-        facts[f"target:{i}:ok"] = value == target["desired"]
-    return facts
 
 
 def check_files_facts(facts: dict, state: dict) -> None:

@@ -14,7 +14,7 @@ from driftgym.envs.api.http import Request, Response, format_request, format_res
 from driftgym.envs.api.schema import CLIENT_ID, CLIENT_SECRET, ENUMS, FIELDS_PER_COLLECTION, parse_value, present_value
 from driftgym.envs.api.view import ClientView
 from driftgym.envs.api.world import ApiWorld
-from driftgym.envs.base import DriftEnv
+from driftgym.envs.base import DriftEnv, check_whole
 
 __all__ = ["HttpApiEnv", "OPS", "STATUS_CLASSES", "DEFAULT_SCHEDULE"]
 
@@ -148,10 +148,8 @@ class HttpApiEnv(DriftEnv):
                  timeout_ms: float = 1000.0, schedule=None, horizon: int | None = None, visibility: str = "hidden",
                  render_mode: str | None = None) -> None:
         super().__init__(schedule, horizon, visibility, render_mode)
-        for name, value in (("n_collections", n_collections), ("n_records", n_records),
-                            ("job_interval", job_interval), ("job_deadline", job_deadline)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1 (got {value!r})")
+        n_collections, n_records = check_whole("n_collections", n_collections), check_whole("n_records", n_records)
+        job_interval, job_deadline = check_whole("job_interval", job_interval), check_whole("job_deadline", job_deadline)
         if not timeout_ms > 0:
             raise ValueError(f"timeout_ms must be > 0 (got {timeout_ms!r})")
         self.n_collections, self.n_records = n_collections, n_records

@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 import driftgym.perturbations.files  # noqa: F401  (registers the file kinds)
-from driftgym.envs.base import DriftEnv
+from driftgym.envs.base import DriftEnv, check_whole
 from driftgym.envs.files.world import ROOT, FileWorld
 from driftgym.perturbations import Schedule
 
@@ -172,10 +172,10 @@ class FileSystemEnv(DriftEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__(schedule, horizon, visibility, render_mode)
-        self.n_files = _whole("n_files", n_files, 1)
-        self.n_dirs = max(6, self.n_files // 3) if n_dirs is None else _whole("n_dirs", n_dirs, 1)
-        self.n_keys = _whole("n_keys", n_keys, 1)
-        self.n_targets = _whole("n_targets", n_targets, 1)
+        self.n_files = check_whole("n_files", n_files, 1)
+        self.n_dirs = max(6, self.n_files // 3) if n_dirs is None else check_whole("n_dirs", n_dirs, 1)
+        self.n_keys = check_whole("n_keys", n_keys, 1)
+        self.n_targets = check_whole("n_targets", n_targets, 1)
         if self.n_keys > 16:
             raise ValueError(f"n_keys must be at most 16, the number of known config keys (got {n_keys})")
         if self.n_targets > min(2 * self.n_files, self.n_files * self.n_keys):
@@ -238,16 +238,20 @@ class FileSystemEnv(DriftEnv):
         }
 
     # ----- the operations: each returns its outcome name; ``t`` is the observation time
+    def _open(self, i: int, t: int) -> tuple[int | None, str | None]:
+        """The file at target ``i``'s known path, or the failure (ENOENT / EISDIR, seen as missing)."""
+        inode = self.world.node_at.get(self.view.paths[i])
+        failure = "ENOENT" if inode is None else "EISDIR" if self.world.node(inode).is_dir else None
+        if failure:
+            self.view.saw(i, MISSING, t)
+        return inode, failure
+
     def _read(self, i: int, t: int) -> str:
         world, view = self.world, self.view
-        inode = world.node_at.get(view.paths[i])
-        if inode is None:
-            view.saw(i, MISSING, t)
-            return "ENOENT"
+        inode, failure = self._open(i, t)
+        if failure:
+            return failure
         node = world.node(inode)
-        if node.is_dir:
-            view.saw(i, MISSING, t)
-            return "EISDIR"
         view.writable[i] = node.writable
         if node.corrupt:
             view.values[i] = None
@@ -263,14 +267,10 @@ class FileSystemEnv(DriftEnv):
 
     def _write(self, i: int, t: int) -> str:
         world, view, target = self.world, self.view, self.world.targets[i]
-        inode = world.node_at.get(view.paths[i])
-        if inode is None:
-            view.saw(i, MISSING, t)
-            return "ENOENT"
+        inode, failure = self._open(i, t)
+        if failure:
+            return failure
         node = world.node(inode)
-        if node.is_dir:
-            view.saw(i, MISSING, t)
-            return "EISDIR"
         if not node.writable:
             view.writable[i] = False
             view.saw(i, CORRUPT if node.corrupt else READ_ONLY, t)
@@ -299,13 +299,9 @@ class FileSystemEnv(DriftEnv):
 
     def _chmod(self, i: int, t: int) -> str:
         world, view = self.world, self.view
-        inode = world.node_at.get(view.paths[i])
-        if inode is None:
-            view.saw(i, MISSING, t)
-            return "ENOENT"
-        if world.node(inode).is_dir:
-            view.saw(i, MISSING, t)
-            return "EISDIR"
+        inode, failure = self._open(i, t)
+        if failure:
+            return failure
         world.set_writable(inode, True)
         view.writable[i] = True
         if view.status[i] == READ_ONLY:
@@ -401,9 +397,3 @@ def _shown_nodes(world: FileWorld) -> set[int]:
                 shown.add(inode)
                 inode = world.node(inode).parent
     return shown
-
-
-def _whole(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low} (got {value!r})")
-    return int(value)

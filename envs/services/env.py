@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from driftgym.envs.base import DriftEnv
+from driftgym.envs.base import DriftEnv, check_whole
 from driftgym.envs.services.graph import TOPOLOGIES
 from driftgym.envs.services.world import HEALTH, REGIONS, ServiceGraph
 
@@ -144,8 +144,7 @@ class ServicesEnv(DriftEnv):
         render_mode: str | None = None,
     ) -> None:
         super().__init__(schedule, horizon, visibility, render_mode)
-        if isinstance(n_services, bool) or not isinstance(n_services, (int, np.integer)) or n_services < 3:
-            raise ValueError(f"n_services must be a whole number >= 3 (got {n_services!r})")
+        n_services = check_whole("n_services", n_services, 3)
         if topology not in TOPOLOGIES:
             raise ValueError(f"topology must be one of {', '.join(TOPOLOGIES)} (got {topology!r})")
         if isinstance(n_regions, bool) or not isinstance(n_regions, (int, np.integer)) or not 1 <= n_regions <= len(REGIONS):
